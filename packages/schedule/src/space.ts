@@ -1,0 +1,325 @@
+import { ScheduleError } from './errors.js';
+import { toSchedule } from './notation.js';
+import type { Rng } from './rng.js';
+import { freezeSchedule, scheduleIssues, type Schedule } from './schedule.js';
+import { fullStep, nullStep, partialStep, type Step } from './step.js';
+
+/**
+ * Shape of the segments of a {@link SearchSpace}.
+ *
+ * - `'paper'`: each segment is one `F`, then p partial steps sharing one branch b, then L−1−p
+ *   nulls: 1 + (L−1)·B variants per segment, (1 + (L−1)·B)^(T/L) schedules for one L.
+ * - `'free'`: each segment starts with `F`, the other L−1 steps are any of `F`, `P0..P(B−1)`,
+ *   `N`: (B+2)^(L−1) variants per segment.
+ *
+ * @public
+ */
+export type SpaceForm = 'paper' | 'free';
+
+/** The valid {@link SpaceForm} values. @public */
+export const SPACE_FORMS: readonly SpaceForm[] = Object.freeze(['paper', 'free']);
+
+/**
+ * Options of {@link createSearchSpace}.
+ *
+ * @public
+ */
+export interface SearchSpaceOptions {
+  /** T, the number of base steps. */
+  readonly steps: number;
+  /** The segment lengths L to search; each must divide T. */
+  readonly segmentLengths: readonly number[];
+  /** B, the number of cache branches of the model (0 = no partial steps). */
+  readonly branches: number;
+  /** Segment form (default `'paper'`). */
+  readonly form?: SpaceForm;
+}
+
+/**
+ * A space of schedules. All methods are pure and return valid, frozen members of the space.
+ *
+ * @public
+ */
+export interface SearchSpace {
+  /** T. */
+  readonly steps: number;
+  /** The segment lengths, ascending. */
+  readonly segmentLengths: readonly number[];
+  /** B. */
+  readonly branches: number;
+  /** Segment form. */
+  readonly form: SpaceForm;
+  /** Exact number of schedules in the space. */
+  size(): bigint;
+  /** Whether a schedule (object or text) is a member. Never throws. */
+  contains(schedule: Schedule | string): boolean;
+  /** A random member: a segment length uniformly, then each segment uniformly among its variants. */
+  sample(rng: Rng): Schedule;
+  /**
+   * A random neighbour: changes one segment's variant, or (with several segment lengths, with
+   * probability 1/4) moves the schedule to another segment length by projection. Differs from
+   * the input whenever the space has more than one member.
+   */
+  mutate(schedule: Schedule, rng: Rng): Schedule;
+  /**
+   * A child of two members: each segment from either parent with probability ½ when they share a
+   * segment length; otherwise one parent's length is picked and the other parent projected onto it.
+   */
+  crossover(a: Schedule, b: Schedule, rng: Rng): Schedule;
+  /** Every member, lazily, in a stable order (ascending L, then segment variants in counter order, last segment fastest). */
+  enumerate(): Generator<Schedule, void, undefined>;
+  /** The number of variants of one segment of length L. */
+  segmentVariants(length: number): number;
+  /** The variant index of each segment (the schedule's genes). @throws {@link ScheduleError} `not-in-space`. */
+  encode(schedule: Schedule): { readonly length: number; readonly genes: readonly number[] };
+  /** The schedule of a segment length and genes. @throws {@link ScheduleError} `invalid-option` for bad genes. */
+  decode(length: number, genes: readonly number[]): Schedule;
+  /** Map a member onto another segment length, keeping each step kind at the same relative position. */
+  project(schedule: Schedule, length: number): Schedule;
+  /** A JSON description of the space. */
+  describe(): { readonly steps: number; readonly segmentLengths: readonly number[]; readonly branches: number; readonly form: SpaceForm };
+}
+
+function segmentOf(form: SpaceForm, L: number, B: number, gene: number): Step[] {
+  const seg: Step[] = [fullStep()];
+  if (form === 'paper') {
+    // gene 0: F N...N ; gene 1 + (p-1)*B + b: F, p partial(b), nulls
+    const p = gene === 0 ? 0 : Math.floor((gene - 1) / B) + 1;
+    const b = gene === 0 ? 0 : (gene - 1) % B;
+    for (let i = 1; i < L; i++) seg.push(i <= p ? partialStep(b) : nullStep());
+  } else {
+    // base-(B+2) digits, most significant first: 0 = F, 1 = N, 2+b = P<b>
+    const radix = B + 2;
+    const digits: number[] = [];
+    let g = gene;
+    for (let i = 1; i < L; i++) {
+      digits.push(g % radix);
+      g = Math.floor(g / radix);
+    }
+    digits.reverse();
+    for (const d of digits) seg.push(d === 0 ? fullStep() : d === 1 ? nullStep() : partialStep(d - 2));
+  }
+  return seg;
+}
+
+function geneOf(form: SpaceForm, B: number, seg: readonly Step[]): number | undefined {
+  if (seg[0]?.kind !== 'full') return undefined;
+  if (form === 'paper') {
+    let p = 0;
+    let b = -1;
+    let i = 1;
+    while (i < seg.length && seg[i]!.kind === 'partial') {
+      const st = seg[i] as { branch: number };
+      if (b === -1) b = st.branch;
+      else if (st.branch !== b) return undefined;
+      p++;
+      i++;
+    }
+    for (; i < seg.length; i++) if (seg[i]!.kind !== 'null') return undefined;
+    if (p === 0) return 0;
+    if (b >= B) return undefined;
+    return 1 + (p - 1) * B + b;
+  }
+  const radix = B + 2;
+  let g = 0;
+  for (let i = 1; i < seg.length; i++) {
+    const st = seg[i]!;
+    let d: number;
+    if (st.kind === 'full') d = 0;
+    else if (st.kind === 'null') d = 1;
+    else {
+      if (st.branch >= B) return undefined;
+      d = 2 + st.branch;
+    }
+    g = g * radix + d;
+  }
+  return g;
+}
+
+/**
+ * Create a search space of schedules.
+ *
+ * @param options - T, the segment lengths, the number of cache branches and the form.
+ * @returns A frozen {@link SearchSpace}.
+ * @throws {@link ScheduleError} `invalid-option` naming the bad value (T not a positive integer,
+ *   a segment length that does not divide T, a negative branch count, an unknown form, or a
+ *   space too large to index with safe integers per segment).
+ * @example
+ * ```ts
+ * const space = createSearchSpace({ steps: 50, segmentLengths: [5, 10], branches: 3 });
+ * space.size(); // 13n ** 10n + 28n ** 5n
+ * const s = space.sample(createRng(1));
+ * ```
+ * @public
+ */
+export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
+  const { steps: T, branches: B } = options;
+  const form = options.form ?? 'paper';
+  if (!Number.isSafeInteger(T) || T < 1) {
+    throw new ScheduleError('invalid-option', `Invalid steps ${String(T)}: expected a positive integer (T).`);
+  }
+  if (!Number.isSafeInteger(B) || B < 0) {
+    throw new ScheduleError('invalid-option', `Invalid branches ${String(B)}: expected an integer >= 0.`);
+  }
+  if (!SPACE_FORMS.includes(form)) {
+    throw new ScheduleError('invalid-option', `Unknown form ${JSON.stringify(form)}: expected one of "paper", "free".`);
+  }
+  if (!Array.isArray(options.segmentLengths) || options.segmentLengths.length === 0) {
+    throw new ScheduleError('invalid-option', `Invalid segmentLengths ${JSON.stringify(options.segmentLengths)}: expected a non-empty array of divisors of ${T}.`);
+  }
+  const divisors: number[] = [];
+  for (let d = 1; d <= T; d++) if (T % d === 0) divisors.push(d);
+  for (const L of options.segmentLengths) {
+    if (!Number.isSafeInteger(L) || L < 1 || T % L !== 0) {
+      throw new ScheduleError('invalid-option', `Invalid segment length ${String(L)}: expected a divisor of ${T} (one of ${divisors.join(', ')}).`);
+    }
+  }
+  const lengths = Object.freeze([...new Set(options.segmentLengths)].sort((a, b) => a - b));
+  const variants = (L: number): number =>
+    form === 'paper' ? 1 + (L - 1) * B : Math.pow(B + 2, L - 1);
+  for (const L of lengths) {
+    if (!Number.isSafeInteger(variants(L))) {
+      throw new ScheduleError('invalid-option', `Segment length ${L} gives more than 2^53 variants per segment in the "${form}" form: use shorter segments.`);
+    }
+  }
+
+  const decode = (L: number, genes: readonly number[]): Schedule => {
+    if (!lengths.includes(L) || genes.length !== T / L || genes.some((g) => !Number.isSafeInteger(g) || g < 0 || g >= variants(L))) {
+      throw new ScheduleError('invalid-option', `Invalid genes for segment length ${L}: expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`);
+    }
+    return freezeSchedule(genes.map((g) => segmentOf(form, L, B, g)));
+  };
+
+  const tryEncode = (schedule: Schedule | string): { length: number; genes: number[] } | undefined => {
+    let s: Schedule;
+    try {
+      s = typeof schedule === 'string' ? toSchedule(schedule) : schedule;
+    } catch {
+      return undefined;
+    }
+    if (scheduleIssues(s, { branches: B }).length > 0) return undefined;
+    const L = s.segments[0]!.length;
+    if (!lengths.includes(L) || s.segments.length * L !== T) return undefined;
+    const genes: number[] = [];
+    for (const seg of s.segments) {
+      const g = geneOf(form, B, seg);
+      if (g === undefined) return undefined;
+      genes.push(g);
+    }
+    return { length: L, genes };
+  };
+
+  const encode = (schedule: Schedule): { readonly length: number; readonly genes: readonly number[] } => {
+    const e = tryEncode(schedule);
+    if (!e) {
+      throw new ScheduleError('not-in-space', `Schedule is not a member of the space (T=${T}, L in {${lengths.join(', ')}}, B=${B}, form "${form}").`);
+    }
+    return Object.freeze({ length: e.length, genes: Object.freeze(e.genes) });
+  };
+
+  const project = (schedule: Schedule, L: number): Schedule => {
+    const { length: L0 } = encode(schedule);
+    if (L0 === L) return schedule;
+    if (!lengths.includes(L)) {
+      throw new ScheduleError('invalid-option', `Invalid segment length ${L}: expected one of ${lengths.join(', ')}.`);
+    }
+    const old = schedule.segments;
+    const segs: Step[][] = [];
+    for (let j = 0; j < T / L; j++) {
+      // the old segment covering the middle of the new one, and relative positions inside it
+      const mid = j * L + Math.floor(L / 2);
+      const src = old[Math.floor(mid / L0)]!;
+      if (form === 'paper') {
+        const g = geneOf(form, B, src)!;
+        const p0 = g === 0 ? 0 : Math.floor((g - 1) / B) + 1;
+        const b = g === 0 ? 0 : (g - 1) % B;
+        const p = L0 === 1 ? 0 : Math.min(L - 1, Math.round((p0 * (L - 1)) / (L0 - 1)));
+        segs.push(segmentOf(form, L, B, p === 0 ? 0 : 1 + (p - 1) * B + b));
+      } else {
+        const seg: Step[] = [fullStep()];
+        for (let i = 1; i < L; i++) {
+          const k = L0 === 1 ? 0 : Math.min(L0 - 1, Math.max(1, Math.round((i * (L0 - 1)) / (L - 1))));
+          seg.push(src[k] ?? nullStep());
+        }
+        segs.push(seg);
+      }
+    }
+    return freezeSchedule(segs);
+  };
+
+  const size = (): bigint => {
+    let n = 0n;
+    for (const L of lengths) n += BigInt(variants(L)) ** BigInt(T / L);
+    return n;
+  };
+
+  const space: SearchSpace = {
+    steps: T,
+    segmentLengths: lengths,
+    branches: B,
+    form,
+    size,
+    contains: (s) => tryEncode(s) !== undefined,
+    segmentVariants(L: number): number {
+      if (!lengths.includes(L)) {
+        throw new ScheduleError('invalid-option', `Invalid segment length ${L}: expected one of ${lengths.join(', ')}.`);
+      }
+      return variants(L);
+    },
+    encode,
+    decode,
+    project,
+    sample(rng: Rng): Schedule {
+      const L = rng.pick(lengths);
+      const V = variants(L);
+      return decode(L, Array.from({ length: T / L }, () => rng.int(V)));
+    },
+    mutate(schedule: Schedule, rng: Rng): Schedule {
+      const { length: L, genes } = encode(schedule);
+      if (size() <= 1n) return schedule;
+      const others = lengths.filter((l) => l !== L);
+      const V = variants(L);
+      if (others.length > 0 && (V === 1 || rng.int(4) === 0)) {
+        const target = rng.pick(others);
+        const projected = project(schedule, target);
+        // projection of a one-gene-type schedule may equal nothing new; it is always a different L, hence different
+        return projected;
+      }
+      const next = [...genes];
+      const i = rng.int(next.length);
+      const shift = 1 + rng.int(V - 1);
+      next[i] = (next[i]! + shift) % V;
+      return decode(L, next);
+    },
+    crossover(a: Schedule, b: Schedule, rng: Rng): Schedule {
+      const ea = encode(a);
+      const eb = encode(b);
+      if (ea.length === eb.length) {
+        return decode(ea.length, ea.genes.map((g, i) => (rng.bool() ? g : eb.genes[i]!)));
+      }
+      const L = rng.bool() ? ea.length : eb.length;
+      const pa = encode(project(a, L)).genes;
+      const pb = encode(project(b, L)).genes;
+      return decode(L, pa.map((g, i) => (rng.bool() ? g : pb[i]!)));
+    },
+    *enumerate(): Generator<Schedule, void, undefined> {
+      for (const L of lengths) {
+        const n = T / L;
+        const V = variants(L);
+        const genes = new Array<number>(n).fill(0);
+        for (;;) {
+          yield decode(L, genes);
+          let k = n - 1;
+          while (k >= 0 && genes[k] === V - 1) {
+            genes[k] = 0;
+            k--;
+          }
+          if (k < 0) break;
+          genes[k]!++;
+        }
+      }
+    },
+    describe: () => Object.freeze({ steps: T, segmentLengths: lengths, branches: B, form }),
+  };
+  return Object.freeze(space);
+}
