@@ -1,0 +1,99 @@
+import { existsSync } from 'node:fs';
+import { createRequire } from 'node:module';
+import { dirname, join } from 'node:path';
+import { RuntimeError, type SessionFactory } from '@flexiffusion/runtime';
+import * as ort from 'onnxruntime-node';
+
+/**
+ * Execution providers `@flexiffusion/runtime-node` can use.
+ *
+ * @public
+ */
+export type ExecutionProvider = 'cpu' | 'cuda';
+
+/** The valid {@link ExecutionProvider} values. @public */
+export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = Object.freeze(['cpu', 'cuda']);
+
+/**
+ * Options of {@link createSessionFactory}.
+ *
+ * @public
+ */
+export interface NodeSessionOptions {
+  /** `cpu` (default) or `cuda`. */
+  readonly executionProvider?: ExecutionProvider;
+  /** Intra-op threads (default: onnxruntime's choice, all cores). */
+  readonly threads?: number;
+}
+
+/** How to install onnxruntime-node's CUDA provider. @public */
+export const CUDA_INSTALL_HINT =
+  'onnxruntime-node installs its CUDA 12 provider only on request. Reinstall it with ' +
+  '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (or `npm config set onnxruntime-node-install cuda12` ' +
+  'then `npm rebuild onnxruntime-node`; this repository\'s .npmrc sets onnxruntime-node-install=skip, so change that line). ' +
+  'It needs CUDA 12 and cuDNN 9 on the machine.';
+
+/** Folder of onnxruntime-node's native binaries for this platform. @internal */
+export function ortBinaryDir(): string {
+  const require = createRequire(import.meta.url);
+  const pkg = dirname(require.resolve('onnxruntime-node/package.json'));
+  return join(pkg, 'bin', 'napi-v6', process.platform, process.arch);
+}
+
+/**
+ * Whether onnxruntime-node's CUDA provider library is installed.
+ *
+ * @returns `true` when the CUDA provider binary is present.
+ * @public
+ */
+export function isCudaInstalled(): boolean {
+  const dir = ortBinaryDir();
+  const lib = process.platform === 'win32' ? 'onnxruntime_providers_cuda.dll' : 'libonnxruntime_providers_cuda.so';
+  return existsSync(join(dir, lib));
+}
+
+/**
+ * An onnxruntime-node {@link SessionFactory} for `@flexiffusion/runtime`.
+ *
+ * @param options - Execution provider and threads.
+ * @returns The factory.
+ * @throws {@link RuntimeError} `unsupported` for an unknown provider, or for `cuda` when its
+ *   provider is not installed (the message says how to install it); `invalid-option` for bad threads.
+ * @example
+ * ```ts
+ * const sessions = createSessionFactory({ executionProvider: 'cpu', threads: 2 });
+ * ```
+ * @public
+ */
+export function createSessionFactory(options: NodeSessionOptions = {}): SessionFactory {
+  const ep = options.executionProvider ?? 'cpu';
+  if (!EXECUTION_PROVIDERS.includes(ep)) {
+    throw new RuntimeError('unsupported', `Unsupported executionProvider: ${JSON.stringify(ep)}. Should be one of: ${EXECUTION_PROVIDERS.map((e) => `"${e}"`).join(', ')}.`);
+  }
+  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
+    throw new RuntimeError('invalid-option', `Invalid threads ${String(options.threads)}: expected an integer >= 1.`);
+  }
+  if (ep === 'cuda' && !isCudaInstalled()) {
+    throw new RuntimeError('unsupported', `The CUDA execution provider is not installed (no CUDA provider library in ${ortBinaryDir()}). ${CUDA_INSTALL_HINT}`);
+  }
+  const sessionOptions: ort.InferenceSession.SessionOptions = {
+    executionProviders: [ep],
+    graphOptimizationLevel: 'all',
+    ...(options.threads !== undefined ? { intraOpNumThreads: options.threads, interOpNumThreads: 1 } : {}),
+  };
+  return {
+    async create(model, info) {
+      try {
+        return await ort.InferenceSession.create(model, sessionOptions);
+      } catch (cause) {
+        const msg = cause instanceof Error ? cause.message : String(cause);
+        const cuda = ep === 'cuda' && /cuda|cudnn|libcu|provider/i.test(msg);
+        throw new RuntimeError(
+          'session-failed',
+          `onnxruntime-node could not open ${info?.label ?? 'a model'} on ${ep}: ${msg}${cuda ? ` ${CUDA_INSTALL_HINT}` : ''}`,
+          { cause },
+        );
+      }
+    },
+  };
+}

@@ -1,0 +1,78 @@
+import type { InferenceSession } from 'onnxruntime-common';
+import type { AbortSignalLike } from './internal/platform.js';
+
+/**
+ * What a platform package supplies to run ONNX graphs: a way to open an onnxruntime session on
+ * model bytes. `@flexiffusion/runtime-node` makes one from onnxruntime-node, `runtime-web` from
+ * onnxruntime-web; tests may wrap either. The sessions are onnxruntime-common
+ * `InferenceSession`s, so tensors are onnxruntime-common `Tensor`s.
+ *
+ * @example
+ * ```ts
+ * import * as ort from 'onnxruntime-node';
+ * const sessions: SessionFactory = {
+ *   create: (model) => ort.InferenceSession.create(model, { executionProviders: ['cpu'] }),
+ * };
+ * ```
+ *
+ * @public
+ */
+export interface SessionFactory {
+  /**
+   * Open a session on an ONNX model.
+   *
+   * @param model - The serialized ONNX model.
+   * @param info - What the session is for (`label`, e.g. `"unet/partial-1"`), for logs and errors.
+   * @returns The session; the caller releases it.
+   */
+  create(model: Uint8Array, info?: { readonly label?: string }): Promise<InferenceSession>;
+}
+
+/**
+ * Where a model's files come from: reads a file by its path relative to the model folder (the
+ * folder that holds `model.json`). Node reads from disk, the web fetches; tests read from memory.
+ *
+ * @public
+ */
+export interface ModelSource {
+  /**
+   * Read a whole file.
+   *
+   * @param path - Path relative to the model folder, `/`-separated (e.g. `unet/model.onnx`).
+   * @returns The file's bytes.
+   * @throws Any error when the file cannot be read; the runtime wraps it in a `missing-file` error.
+   */
+  readFile(path: string): Promise<Uint8Array>;
+  /** A human-readable description of the location (a folder or URL), used in error messages. */
+  readonly location?: string;
+}
+
+/**
+ * Progress of a long operation.
+ *
+ * @public
+ */
+export interface ProgressEvent {
+  /** What is being done: `load` (reading and preparing the model), `sample` (denoising), `decode` (VAE). */
+  readonly phase: 'load' | 'sample' | 'decode';
+  /** Units done so far (network evaluations while sampling, files while loading). */
+  readonly completed: number;
+  /** Units in all. */
+  readonly total: number;
+  /** `completed / total`, in [0, 1]. */
+  readonly fraction: number;
+  /** A short description of the current unit. */
+  readonly message?: string;
+}
+
+/**
+ * Options every long operation accepts.
+ *
+ * @public
+ */
+export interface OperationOptions {
+  /** Cancels the operation; its promise then rejects with a `RuntimeError` of code `aborted`. */
+  readonly signal?: AbortSignalLike;
+  /** Called as the operation advances. */
+  readonly onProgress?: (event: ProgressEvent) => void;
+}
