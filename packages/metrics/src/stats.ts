@@ -1,0 +1,302 @@
+import { MetricsError } from './errors.js';
+import { coMoment, columnMeans } from './internal/linalg.js';
+import { checkStats, makeStats } from './internal/stats-object.js';
+import { checkDim, checkFeatures, checkFinite, describe, type FeatureArray } from './internal/validate.js';
+
+/**
+ * First and second moments of a set of feature vectors, in float64: what a Fréchet distance
+ * needs. Frozen; the typed arrays inside must not be mutated.
+ *
+ * When the statistics keep their raw features (`features` is set), `cov` is computed on first
+ * access and memoised: distances through the low-rank route never need it.
+ *
+ * @public
+ */
+export interface FeatureStats {
+  /** Number of samples N (≥ 1). */
+  readonly count: number;
+  /** Feature dimension d. */
+  readonly dim: number;
+  /** Mean vector (length d). */
+  readonly mean: Float64Array;
+  /**
+   * Covariance (d×d, row-major, symmetric), normalised by N − 1 like `np.cov`; all zeros when
+   * N = 1.
+   */
+  readonly cov: Float64Array;
+  /**
+   * The raw features (N×d, row-major) when they were kept (`keepFeatures: true`). They enable the
+   * exact low-rank Fréchet route when N < d, and KID.
+   */
+  readonly features?: Float32Array | Float64Array;
+}
+
+/**
+ * Options of {@link featureStats} and {@link createStatsAccumulator}.
+ *
+ * @public
+ */
+export interface StatsOptions {
+  /**
+   * Keep a copy of the raw features in the result (`FeatureStats.features`) and compute the
+   * covariance only when it is first read. Costs N×d values of memory; enables the low-rank
+   * Fréchet route (much faster when N < d) and KID. Default `false`.
+   */
+  readonly keepFeatures?: boolean;
+}
+
+/**
+ * A streaming mean/covariance accumulator: add feature batches as they come, merge accumulators
+ * (or statistics) computed elsewhere, read the statistics at any time. The merge is exact
+ * (Chan et al.'s pairwise update of the mean and the co-moment), so splitting the data across
+ * workers and merging gives the single-pass result up to float64 rounding.
+ *
+ * @public
+ */
+export interface StatsAccumulator {
+  /** Feature dimension d. */
+  readonly dim: number;
+  /** Number of samples added so far. */
+  readonly count: number;
+  /**
+   * Whether the raw features are being kept. Becomes `false` when merging in statistics that
+   * carry no features (the result then has no features either).
+   */
+  readonly keepsFeatures: boolean;
+  /**
+   * Add a batch of feature vectors.
+   *
+   * @param batch - N×d values, row-major (N ≥ 0).
+   * @returns This accumulator.
+   * @throws {@link MetricsError} `invalid-argument` for a length not a multiple of d,
+   *   `non-finite` for NaN or ±Infinity.
+   */
+  add(batch: Float32Array | Float64Array): StatsAccumulator;
+  /**
+   * Merge another accumulator's samples, or statistics computed elsewhere (e.g. by a worker and
+   * sent through {@link serializeStats}), into this one. `other` is not changed.
+   *
+   * @param other - An accumulator of the same dimension or a {@link FeatureStats}.
+   * @returns This accumulator.
+   * @throws {@link MetricsError} `dimension-mismatch` for a different d, `invalid-argument` for
+   *   malformed statistics.
+   */
+  merge(other: StatsAccumulator | FeatureStats): StatsAccumulator;
+  /**
+   * The statistics of every sample added or merged so far. Later additions do not change a
+   * returned result.
+   *
+   * @returns Frozen {@link FeatureStats}.
+   * @throws {@link MetricsError} `too-few-samples` when no sample was added.
+   */
+  result(): FeatureStats;
+}
+
+/**
+ * Mean and covariance (float64, N − 1 normalisation) of N feature vectors.
+ *
+ * @param features - N×d values, row-major (float32 or float64), N ≥ 1.
+ * @param dim - The feature dimension d.
+ * @param options - `keepFeatures` to keep a copy of the features (low-rank route, KID).
+ * @returns Frozen {@link FeatureStats}.
+ * @throws {@link MetricsError} `invalid-argument` for a bad dimension or a length not a multiple
+ *   of it, `too-few-samples` for N = 0, `non-finite` for NaN or ±Infinity.
+ * @example
+ * ```ts
+ * const stats = featureStats(new Float32Array([0, 0, 2, 2]), 2); // two 2-d samples
+ * stats.mean; // Float64Array [1, 1]
+ * stats.cov;  // Float64Array [2, 2, 2, 2]
+ * ```
+ * @public
+ */
+export function featureStats(
+  features: Float32Array | Float64Array,
+  dim: number,
+  options: StatsOptions = {},
+): FeatureStats {
+  return createStatsAccumulator(dim, options).add(features).result();
+}
+
+/**
+ * Create a streaming {@link StatsAccumulator}.
+ *
+ * @param dim - The feature dimension d.
+ * @param options - `keepFeatures` to keep the raw features.
+ * @returns An empty accumulator.
+ * @throws {@link MetricsError} `invalid-argument` for a dimension that is not a positive integer.
+ * @example
+ * ```ts
+ * const acc = createStatsAccumulator(128);
+ * for (const batch of batches) acc.add(batch);
+ * const other = createStatsAccumulator(128).add(moreFeatures);
+ * const stats = acc.merge(other).result(); // same as one pass over all the features
+ * ```
+ * @public
+ */
+export function createStatsAccumulator(dim: number, options: StatsOptions = {}): StatsAccumulator {
+  checkDim(dim);
+  if (typeof options !== 'object' || options === null) {
+    throw new MetricsError('invalid-option', `Invalid options ${describe(options)}: expected an object.`);
+  }
+  return new Accumulator(dim, options.keepFeatures === true);
+}
+
+class Accumulator implements StatsAccumulator {
+  readonly dim: number;
+  #n = 0;
+  #mean: Float64Array;
+  /** Co-moment Σ (x − μ)(x − μ)ᵀ, in moment mode. */
+  #m2: Float64Array | null = null;
+  #keep: boolean;
+  #chunks: FeatureArray[] = [];
+
+  constructor(dim: number, keep: boolean) {
+    this.dim = dim;
+    this.#keep = keep;
+    this.#mean = new Float64Array(dim);
+  }
+
+  get count(): number {
+    return this.#n;
+  }
+
+  get keepsFeatures(): boolean {
+    return this.#keep;
+  }
+
+  add(batch: Float32Array | Float64Array): StatsAccumulator {
+    const d = this.dim;
+    const nb = checkFeatures(batch, d, 'batch');
+    if (nb === 0) return this;
+    checkFinite(batch, 'The feature batch');
+    const bmean = columnMeans(batch, nb, d);
+    if (this.#keep) {
+      this.#chunks.push(batch.slice());
+      this.#combine(nb, bmean, null);
+    } else {
+      this.#combine(nb, bmean, nb > 1 ? coMoment(batch, nb, d, bmean) : null);
+    }
+    return this;
+  }
+
+  merge(other: StatsAccumulator | FeatureStats): StatsAccumulator {
+    const d = this.dim;
+    if (other instanceof Accumulator) {
+      if (other.dim !== d) {
+        throw new MetricsError('dimension-mismatch', `Cannot merge an accumulator of dim ${other.dim} into one of dim ${d}.`);
+      }
+      if (other.count === 0) return this;
+      return this.merge(other.result());
+    }
+    const s = checkStats(other, 'merged statistics');
+    if (s.dim !== d) {
+      throw new MetricsError('dimension-mismatch', `Cannot merge statistics of dim ${s.dim} into an accumulator of dim ${d}.`);
+    }
+    if (this.#keep && s.features !== undefined) {
+      this.#chunks.push(s.features.slice());
+      this.#combine(s.count, s.mean, null);
+      return this;
+    }
+    this.#toMomentMode();
+    const m2 = new Float64Array(d * d);
+    if (s.count > 1) {
+      const cov = s.cov;
+      const f = s.count - 1;
+      for (let i = 0; i < m2.length; i++) m2[i] = cov[i]! * f;
+    }
+    this.#combine(s.count, s.mean, m2);
+    return this;
+  }
+
+  result(): FeatureStats {
+    const n = this.#n;
+    const d = this.dim;
+    if (n === 0) {
+      throw new MetricsError('too-few-samples', 'No samples were added: statistics need at least 1 sample.');
+    }
+    if (this.#keep) {
+      const features = this.#concat();
+      const mean = columnMeans(features, n, d);
+      return makeStats(n, d, mean, () => covFromMoment(n > 1 ? coMoment(features, n, d, mean) : null, n, d), features);
+    }
+    const m2 = this.#m2;
+    const cov = covFromMoment(m2, n, d);
+    return makeStats(n, d, this.#mean.slice(), cov, undefined);
+  }
+
+  #concat(): FeatureArray {
+    const chunks = this.#chunks;
+    if (chunks.length === 1) return chunks[0]!;
+    const total = chunks.reduce((s, c) => s + c.length, 0);
+    const out = chunks.every((c) => c instanceof Float32Array) ? new Float32Array(total) : new Float64Array(total);
+    let o = 0;
+    for (const c of chunks) {
+      out.set(c, o);
+      o += c.length;
+    }
+    this.#chunks = [out];
+    return out;
+  }
+
+  #toMomentMode(): void {
+    if (!this.#keep) return;
+    this.#keep = false;
+    const n = this.#n;
+    const d = this.dim;
+    if (n > 0) {
+      const features = this.#concat();
+      const mean = columnMeans(features, n, d);
+      this.#mean = mean;
+      this.#m2 = n > 1 ? coMoment(features, n, d, mean) : new Float64Array(d * d);
+    }
+    this.#chunks = [];
+  }
+
+  /** Chan et al.: combine (n, mean, m2) with a batch (nb, bmean, bm2). bm2 null = zero (or kept). */
+  #combine(nb: number, bmean: Float64Array, bm2: Float64Array | null): void {
+    const d = this.dim;
+    const n = this.#n;
+    const n2 = n + nb;
+    const mean = this.#mean;
+    if (n === 0) {
+      mean.set(bmean);
+      this.#n = nb;
+      if (!this.#keep) this.#m2 = bm2 ?? new Float64Array(d * d);
+      return;
+    }
+    const delta = new Float64Array(d);
+    for (let i = 0; i < d; i++) delta[i] = bmean[i]! - mean[i]!;
+    const f = nb / n2;
+    for (let i = 0; i < d; i++) mean[i] = mean[i]! + delta[i]! * f;
+    this.#n = n2;
+    if (this.#keep) return;
+    const m2 = this.#m2 ?? new Float64Array(d * d);
+    const g = (n * nb) / n2;
+    for (let i = 0; i < d; i++) {
+      const o = i * d;
+      const di = delta[i]! * g;
+      if (bm2 !== null) {
+        for (let j = 0; j < d; j++) m2[o + j] = m2[o + j]! + bm2[o + j]! + di * delta[j]!;
+      } else {
+        for (let j = 0; j < d; j++) m2[o + j] = m2[o + j]! + di * delta[j]!;
+      }
+    }
+    this.#m2 = m2;
+  }
+}
+
+function covFromMoment(m2: Float64Array | null, n: number, d: number): Float64Array {
+  const cov = new Float64Array(d * d);
+  if (m2 === null || n < 2) return cov;
+  const f = 1 / (n - 1);
+  for (let i = 0; i < cov.length; i++) cov[i] = m2[i]! * f;
+  // exact symmetry (the rank-1 updates are symmetric up to rounding only)
+  for (let i = 0; i < d; i++) {
+    for (let j = 0; j < i; j++) {
+      const v = 0.5 * (cov[i * d + j]! + cov[j * d + i]!);
+      cov[i * d + j] = v;
+      cov[j * d + i] = v;
+    }
+  }
+  return cov;
+}
