@@ -45,12 +45,19 @@ def write_atomic(path, data):
     os.replace(tmp, path)
 
 
-def serialize_stats(count, mean, cov):
-    """Reference statistics in @flexiffusion/metrics' binary format (see packages/metrics)."""
+def serialize_stats(count, mean, cov, features=None):
+    """Statistics in @flexiffusion/metrics' binary format (packages/metrics/src/serialize.ts):
+    magic FLXSTATS, uint32 version 1, uint32 flags (bit 0: float32 features follow), uint32 dim,
+    uint32 0, uint64 count, float64 mean, float64 covariance upper triangle row by row, features."""
     import struct
     dim = mean.shape[0]
-    header = b"FXSTATS\0" + struct.pack("<IIdI", 1, dim, float(count), 0)
-    return header + mean.astype("<f8").tobytes() + cov.astype("<f8").tobytes()
+    flags = 1 if features is not None else 0
+    header = b"FLXSTATS" + struct.pack("<IIIIQ", 1, flags, dim, 0, int(count))
+    iu = np.triu_indices(dim)
+    body = mean.astype("<f8").tobytes() + cov[iu].astype("<f8").tobytes()
+    if features is not None:
+        body += features.astype("<f4").tobytes()
+    return header + body
 
 
 def main():
@@ -59,6 +66,8 @@ def main():
     ap.add_argument("--out", required=True)
     ap.add_argument("--unet-only", action="store_true")
     ap.add_argument("--raw-weights", action="store_true", help="export the raw (non-EMA) UNet weights")
+    ap.add_argument("--torch-weights", default=os.path.join(os.path.dirname(__file__), "weights", "unet-ema.pt"),
+                    help="also save the exported UNet's state_dict here (for the PyTorch comparison bench)")
     args = ap.parse_args()
     os.makedirs(args.out, exist_ok=True)
     torch.set_num_threads(2)
@@ -67,6 +76,10 @@ def main():
     unet = UNet2DModel()
     unet.load_state_dict(ck["model" if args.raw_weights else "ema"])
     unet.eval()
+    if args.torch_weights:
+        os.makedirs(os.path.dirname(args.torch_weights), exist_ok=True)
+        torch.save(unet.state_dict(), args.torch_weights + ".tmp")
+        os.replace(args.torch_weights + ".tmp", args.torch_weights)
     b = 2
     sample = torch.randn(b, 1, 32, 32)
     timestep = torch.tensor([999, 10], dtype=torch.int64)
@@ -109,7 +122,7 @@ def main():
         feats = np.concatenate(feats)
         mean = feats.mean(0)
         cov = np.cov(feats, rowvar=False)
-        write_atomic(os.path.join(args.out, "test-stats.bin"), serialize_stats(feats.shape[0], mean, cov))
+        write_atomic(os.path.join(args.out, "test-stats.bin"), serialize_stats(feats.shape[0], mean, cov, feats))
         # a small sample of real test images: the first 10 of each class
         picks = np.concatenate([np.where(yt == c)[0][:10] for c in range(10)])
         write_atomic(os.path.join(args.out, "test-sample.u8"), xt[picks].astype(np.uint8).tobytes())

@@ -30,6 +30,8 @@ def main():
     ap.add_argument("--seed", type=int, default=1234)
     ap.add_argument("--threads", type=int, default=2)
     ap.add_argument("--ckpt-every", type=int, default=50)
+    ap.add_argument("--stop-at", type=int, default=None,
+                    help="stop (after a checkpoint) at this step; the LR schedule still spans --steps")
     ap.add_argument("--workdir", default=os.path.join(os.path.dirname(__file__), "checkpoints"))
     args = ap.parse_args()
 
@@ -81,7 +83,8 @@ def main():
     model.train()
     t0 = time.time()
     running = []
-    while step < args.steps:
+    stop = min(args.steps, args.stop_at) if args.stop_at is not None else args.steps
+    while step < stop:
         idx = torch.randint(0, n, (args.batch,), generator=gen)
         x0 = x_all[idx]
         y = y_all[idx].clone()
@@ -114,6 +117,11 @@ def main():
             el = time.time() - t0
             print(f"step {step}/{args.steps} loss {mean:.4f} lr {lr_at(step - 1):.2e} {el:.0f}s", flush=True)
             save()
+        elif step == stop:
+            save()
+    if step < args.steps:
+        print(f"stopped at step {step} (--stop-at)", flush=True)
+        return
     final = {"steps": step, "final_loss": log[-1]["loss"] if log else None, "seed": args.seed,
              "batch": args.batch, "lr": args.lr, "ema": args.ema, "label_dropout": args.label_dropout,
              "params": count_params(model), "prediction": "v (converted to epsilon in the graph)"}

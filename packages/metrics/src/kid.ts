@@ -26,6 +26,14 @@ export interface KidOptions {
    * subset). Overrides `subsets`, `subsetSize`, `seed` and `rng`.
    */
   readonly indices?: readonly (readonly [ArrayLike<number>, ArrayLike<number>])[];
+  /**
+   * The sets are paired: row i of A and row i of B belong together (e.g. a candidate image and the
+   * teacher image of the same seed). Subsets then take the same rows from both sets, and the cross
+   * term leaves out the matched pairs, Σ_{i≠j} k(xi, yj) / (m(m−1)) (Gretton et al.'s MMD²_u):
+   * unbiased under pairing, where the default estimator is biased low by the similarity of matched
+   * pairs. Needs Na = Nb. Default `false`.
+   */
+  readonly paired?: boolean;
 }
 
 /**
@@ -52,6 +60,7 @@ const FULL_KERNEL_LIMIT = 1 << 22;
  * mean discrepancy with the cubic polynomial kernel k(x, y) = (x·y/d + 1)³, averaged over random
  * subsets, as torch-fidelity computes it:
  * MMD² = (Σ_{i≠j} k(xi, xj) + Σ_{i≠j} k(yi, yj)) / (m(m−1)) − 2 Σ_{i,j} k(xi, yj) / m².
+ * With `paired: true` the cross term is Σ_{i≠j} k(xi, yj) / (m(m−1)) (see {@link KidOptions.paired}).
  *
  * @param featuresA - Na×d features, row-major.
  * @param featuresB - Nb×d features, row-major.
@@ -78,7 +87,11 @@ export function kernelInceptionDistance(
   const nb = checkFeatures(featuresB, d, 'featuresB');
   checkFinite(featuresA, 'featuresA');
   checkFinite(featuresB, 'featuresB');
-  const subsets = resolveSubsets(na, nb, options);
+  const paired = options.paired === true;
+  if (paired && na !== nb) {
+    throw new MetricsError('dimension-mismatch', `Paired KID needs sets of the same size, got ${na} and ${nb} samples.`);
+  }
+  const subsets = resolveSubsets(na, nb, options, paired);
   const values = new Float64Array(subsets.length);
   const fullKernels = na * na + nb * nb + na * nb <= FULL_KERNEL_LIMIT;
   if (fullKernels) {
@@ -101,10 +114,10 @@ export function kernelInceptionDistance(
             sxx += kxx[ra + ia[q]!]!;
             syy += kyy[rb + ib[q]!]!;
           }
-          sxy += kxy[rab + ib[q]!]!;
+          if (!paired || q !== p) sxy += kxy[rab + ib[q]!]!;
         }
       }
-      values[s] = (sxx + syy) / (m * (m - 1)) - (2 * sxy) / (m * m);
+      values[s] = (sxx + syy) / (m * (m - 1)) - (2 * sxy) / (paired ? m * (m - 1) : m * m);
     });
   } else {
     subsets.forEach(([ia, ib], s) => {
@@ -125,8 +138,9 @@ export function kernelInceptionDistance(
       for (let i = 0; i < m; i++) {
         sxx -= kxx[i * m + i]!;
         syy -= kyy[i * m + i]!;
+        if (paired) sxy -= kxy[i * m + i]!;
       }
-      values[s] = (sxx + syy) / (m * (m - 1)) - (2 * sxy) / (m * m);
+      values[s] = (sxx + syy) / (m * (m - 1)) - (2 * sxy) / (paired ? m * (m - 1) : m * m);
     });
   }
   let mean = 0;
@@ -142,7 +156,7 @@ export function kernelInceptionDistance(
   });
 }
 
-function resolveSubsets(na: number, nb: number, options: KidOptions): (readonly [Int32Array, Int32Array])[] {
+function resolveSubsets(na: number, nb: number, options: KidOptions, paired: boolean): (readonly [Int32Array, Int32Array])[] {
   if (options.indices !== undefined) {
     const idx = options.indices;
     if (!Array.isArray(idx) || idx.length === 0) {
@@ -179,7 +193,8 @@ function resolveSubsets(na: number, nb: number, options: KidOptions): (readonly 
   random ??= seededRandom(checkInt(options.seed ?? 0, 'seed', Number.MIN_SAFE_INTEGER));
   const out: (readonly [Int32Array, Int32Array])[] = [];
   for (let s = 0; s < count; s++) {
-    out.push([sampleWithoutReplacement(na, size, random), sampleWithoutReplacement(nb, size, random)]);
+    const ia = sampleWithoutReplacement(na, size, random);
+    out.push([ia, paired ? ia : sampleWithoutReplacement(nb, size, random)]);
   }
   return out;
 }

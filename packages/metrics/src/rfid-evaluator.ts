@@ -158,7 +158,7 @@ interface Teacher {
  * and, with a `cache`, stored under a key hashing the model id, teacher schedule, seeds, labels,
  * sampler settings and extractor id, so that any change recomputes them.
  *
- * Result metrics: `rfid`, `kid`, `kidStd` (unless `kid: false`), `mse`, `psnr` (unless
+ * Result metrics: `rfid`, `kid`, `kidStd` (unless `kid: false`; paired KID, see `KidOptions.paired`), `mse`, `psnr` (unless
  * `paired: false`), `latencyMs` (wall time of `generate`), `extractMs`, and `macs`, `speedup`
  * with a `costProfile`. A candidate whose generation or extraction fails, or whose images hold
  * NaN, is reported as `{ ok: false, reason }`; an abort rejects the whole call.
@@ -403,7 +403,7 @@ export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluato
     const rfid = frechetDistance(stats, t.stats, { route });
     metrics['rfid'] = rfid;
     if (kidSettings !== undefined) {
-      const k = kernelInceptionDistance(features, t.features, dim, kidSettings);
+      const k = kernelInceptionDistance(features, t.features, dim, { ...kidSettings, paired: true });
       metrics['kid'] = k.mean;
       metrics['kidStd'] = k.std;
     }

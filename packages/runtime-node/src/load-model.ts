@@ -63,7 +63,7 @@ function packageDir(pkg: string): string | null {
  *
  * @param nameOrDir - An embedded model name or a folder.
  * @returns The absolute folder.
- * @throws {@link RuntimeError} `missing-file` when the package or folder is missing or has no model.json.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `missing-file` when the package or folder is missing or has no model.json.
  * @public
  */
 export function resolveModelDir(nameOrDir: string): string {

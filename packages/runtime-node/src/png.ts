@@ -34,7 +34,7 @@ function chunk(type: string, data: Uint8Array): Uint8Array {
  *
  * @param image - The image.
  * @returns The PNG file's bytes.
- * @throws {@link RuntimeError} `shape-mismatch` when the data length does not match the size.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `shape-mismatch` when the data length does not match the size.
  * @example
  * ```ts
  * await fs.writeFile('out.png', encodePng({ width: 2, height: 1, channels: 1, data: Uint8Array.of(0, 255) }));
@@ -100,7 +100,7 @@ export interface SaveImagesOptions extends ToImageOptions {
  * @param shape - [N, C, H, W].
  * @param options - Value range (default [-1, 1]), crop, prefix, start index.
  * @returns The written paths.
- * @throws {@link RuntimeError} `shape-mismatch`.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `shape-mismatch`.
  * @example
  * ```ts
  * const { samples, shape } = await model.generate({ schedule: 'F P0 N', labels: [0, 1] });
@@ -130,7 +130,7 @@ export async function saveSamplesAsPng(dir: string, samples: Float32Array, shape
  * @param shape - [N, C, H, W].
  * @param options - Range, crop, columns, padding, background.
  * @returns Resolves when written.
- * @throws {@link RuntimeError} `shape-mismatch`, `invalid-option`.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `shape-mismatch`, `invalid-option`.
  * @public
  */
 export async function saveImageGrid(path: string, samples: Float32Array, shape: readonly number[], options: ToImageOptions & GridOptions = {}): Promise<void> {

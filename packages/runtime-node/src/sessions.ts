@@ -57,7 +57,7 @@ export function isCudaInstalled(): boolean {
  *
  * @param options - Execution provider and threads.
  * @returns The factory.
- * @throws {@link RuntimeError} `unsupported` for an unknown provider, or for `cuda` when its
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `unsupported` for an unknown provider, or for `cuda` when its
  *   provider is not installed (the message says how to install it); `invalid-option` for bad threads.
  * @example
  * ```ts

@@ -4,7 +4,12 @@ import { RuntimeError } from '@flexiffusion/runtime';
 import type { SearchHeader, Trial, TrialStore } from '@flexiffusion/schedule';
 
 /** File names inside a {@link FileTrialStore} folder. @public */
-export const TRIAL_STORE_FILES = Object.freeze({ header: 'header.json', trials: 'trials.jsonl' });
+export const TRIAL_STORE_FILES = Object.freeze({
+  /** The search's header, written once (temp file, fsync, rename). */
+  header: 'header.json',
+  /** One JSON line per finished trial, appended and fsynced. */
+  trials: 'trials.jsonl',
+});
 
 async function fsyncDir(dir: string): Promise<void> {
   try {
@@ -65,9 +70,14 @@ export class FileTrialStore implements TrialStore {
    * Read the header and the trials.
    *
    * @returns `null` when the folder holds no search yet.
-   * @throws {@link RuntimeError} `corrupt-file` for an unreadable header or a damaged line before the last.
+   * @throws {@link @flexiffusion/runtime!RuntimeError} `corrupt-file` for an unreadable header or a damaged line before the last.
    */
-  async load(): Promise<{ readonly header: SearchHeader; readonly trials: readonly Trial[] } | null> {
+  async load(): Promise<{
+    /** The stored header. */
+    readonly header: SearchHeader;
+    /** The finished trials, in order (a torn last line dropped). */
+    readonly trials: readonly Trial[];
+  } | null> {
     await this.#chain;
     let headerText: string;
     try {
@@ -121,7 +131,7 @@ export class FileTrialStore implements TrialStore {
    * Start a new search: write the header (temp file + fsync + rename) and an empty trial log.
    *
    * @param header - The search header.
-   * @throws {@link RuntimeError} `invalid-option` when the folder already holds a search.
+   * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` when the folder already holds a search.
    */
   async init(header: SearchHeader): Promise<void> {
     await this.#chain;

@@ -22,10 +22,29 @@ export interface SessionFactory {
    * Open a session on an ONNX model.
    *
    * @param model - The serialized ONNX model.
-   * @param info - What the session is for (`label`, e.g. `"unet/partial-1"`), for logs and errors.
+   * @param info - What the session is for (`label`, e.g. `"unet/partial-1"`), for logs and errors,
+   *   and which outputs may stay in device memory (`deviceOutputs`).
    * @returns The session; the caller releases it.
    */
-  create(model: Uint8Array, info?: { readonly label?: string }): Promise<InferenceSession>;
+  create(model: Uint8Array, info?: SessionInfo): Promise<InferenceSession>;
+}
+
+/**
+ * What the engine tells a {@link SessionFactory} about a session it opens.
+ *
+ * @public
+ */
+export interface SessionInfo {
+  /** What the session is for, e.g. `"unet/full"` or `"unet/partial-1"`, for logs and errors. */
+  readonly label?: string;
+  /**
+   * Outputs the engine never reads on the host: it only feeds them to other sessions of the same
+   * factory (the full UNet graph's cache tensors, fed to the partial graphs). A backend with device
+   * memory may leave them there (onnxruntime-web's `preferredOutputLocation: 'gpu-buffer'`); the
+   * engine releases every such output whose `location` is not `cpu` / `cpu-pinned` with
+   * `Tensor.dispose()` once no step needs it. Backends without device memory ignore it.
+   */
+  readonly deviceOutputs?: readonly string[];
 }
 
 /**

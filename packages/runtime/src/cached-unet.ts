@@ -1,6 +1,6 @@
 import type { CostProfile } from '@flexiffusion/schedule';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
-import type { OperationOptions, SessionFactory } from './backend.js';
+import type { OperationOptions, SessionFactory, SessionInfo } from './backend.js';
 import { RuntimeError } from './errors.js';
 import { cutUnet, type CutGraphs, type TensorTypeInfo } from './graph-cut.js';
 import { graphOf, parseModel, withOutputs, writeModel } from './internal/onnx.js';
@@ -47,7 +47,14 @@ export class CachedUnet {
   /** Per-node MACs of the full graph. */
   readonly macs: MacCount;
   /** The cache tensors: name, element type and shape at the probe's batch size. */
-  readonly cacheInfo: readonly { readonly name: string; readonly type: string; readonly dims: readonly number[] }[];
+  readonly cacheInfo: readonly {
+    /** Tensor name (the manifest's cut point). */
+    readonly name: string;
+    /** Element type, e.g. `float32`. */
+    readonly type: string;
+    /** Shape at the probe's batch size. */
+    readonly dims: readonly number[];
+  }[];
   /** The graphs (bytes) the sessions run. */
   readonly graphs: CutGraphs;
   /** Output name of the prediction. */
@@ -95,10 +102,18 @@ export class CachedUnet {
    * Run the full graph.
    *
    * @param feeds - Model inputs (extra feeds the graph does not take are ignored).
-   * @returns The prediction and the cache tensor of every branch (same batch as the feeds).
+   * @returns The prediction and the cache tensor of every branch (same batch as the feeds). The
+   *   caches may live in device memory where the session factory honours `deviceOutputs`
+   *   ({@link SessionInfo}); the caller then releases them (`Tensor.dispose()`) when done, as
+   *   {@link runPlan} and `profile()` do.
    * @throws {@link RuntimeError} `session-failed`, `disposed`.
    */
-  async runFull(feeds: Readonly<Record<string, Tensor>>): Promise<{ output: Tensor; caches: Tensor[] }> {
+  async runFull(feeds: Readonly<Record<string, Tensor>>): Promise<{
+    /** The prediction. */
+    output: Tensor;
+    /** The cache tensor of each branch, index = branch. */
+    caches: Tensor[];
+  }> {
     this.#check();
     const names = this.cacheInfo.map((c) => c.name);
     const out = await runSession(this.#full, pick(feeds, this.#full.inputNames), [this.output, ...names], `${this.#label} (full step)`);
@@ -229,7 +244,8 @@ export async function prepareUnet(options: PrepareUnetOptions): Promise<CachedUn
   const partialMacs = graphs.partialNodes.map((nodes) => nodes.reduce((s, i) => s + (byNode.get(i) ?? 0), 0));
   const costProfile: CostProfile = Object.freeze({ fullMacs: macs.total, partialMacs: Object.freeze(partialMacs) });
   progress(2, 'opening sessions');
-  const full = await openSession(options.sessions, graphs.full, `${label}/full`);
+  // The cache outputs are only fed back to the partial graphs: a backend may keep them on its device.
+  const full = await openSession(options.sessions, graphs.full, `${label}/full`, cacheNames);
   const unet = new CachedUnet({ full, graphs, output: options.output, macs, costProfile, cacheInfo, sessions: options.sessions, label });
   try {
     if (options.eagerPartials) for (let b = 0; b < unet.branches; b++) await unet.partialSession(b);

@@ -93,7 +93,14 @@ export function extractSubgraph(
   model: Uint8Array,
   outputs: readonly string[],
   cut: Readonly<Record<string, TensorTypeInfo>>,
-): { readonly model: Uint8Array; readonly nodes: readonly number[]; readonly inputs: readonly string[] } {
+): {
+  /** The new model's bytes. */
+  readonly model: Uint8Array;
+  /** Indices (in the source graph) of the top-level nodes kept, in order. */
+  readonly nodes: readonly number[];
+  /** The source graph's inputs that the new graph still uses. */
+  readonly inputs: readonly string[];
+} {
   const m = parseModel(model);
   const ex = extractGraph(
     m,
@@ -186,11 +193,29 @@ export function cutUnet(model: Uint8Array, options: CutOptions): CutGraphs {
  */
 export interface GraphSummary {
   /** Graph inputs that are not initializers, with their declared types and shapes. */
-  readonly inputs: readonly { readonly name: string; readonly type: string | null; readonly dims: readonly (number | string | null)[] | null }[];
+  readonly inputs: readonly {
+    /** Input name. */
+    readonly name: string;
+    /** Element type (e.g. `float32`, `int64`), `null` when not declared. */
+    readonly type: string | null;
+    /** Dimensions: a number, a symbolic name, or `null` when unknown; `null` for no shape. */
+    readonly dims: readonly (number | string | null)[] | null;
+  }[];
   /** Graph output names. */
   readonly outputs: readonly string[];
   /** Top-level nodes in order. */
-  readonly nodes: readonly { readonly name: string; readonly opType: string; readonly domain: string; readonly inputs: readonly string[]; readonly outputs: readonly string[] }[];
+  readonly nodes: readonly {
+    /** Node name (may be empty). */
+    readonly name: string;
+    /** Operator type, e.g. `Conv`. */
+    readonly opType: string;
+    /** Operator domain (`''` for the default ONNX domain). */
+    readonly domain: string;
+    /** Input tensor names. */
+    readonly inputs: readonly string[];
+    /** Output tensor names: the candidate cut points. */
+    readonly outputs: readonly string[];
+  }[];
   /** Number of initializers. */
   readonly initializers: number;
   /** Opset imports (domain → version; `''` is the default domain). */

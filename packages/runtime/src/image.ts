@@ -25,7 +25,16 @@ export interface ToImageOptions {
   /** The sample values that map to 0 and 255 (default [-1, 1]); values outside are clipped. */
   readonly range?: readonly [number, number];
   /** Keep only this region (e.g. the 28×28 image inside a 32×32 sample). */
-  readonly crop?: { readonly top: number; readonly left: number; readonly height: number; readonly width: number };
+  readonly crop?: {
+    /** First row of the region. */
+    readonly top: number;
+    /** First column of the region. */
+    readonly left: number;
+    /** Rows in the region. */
+    readonly height: number;
+    /** Columns in the region. */
+    readonly width: number;
+  };
 }
 
 /**
@@ -84,7 +93,15 @@ export function samplesToImages(samples: Float32Array, shape: readonly number[],
  * @throws {@link RuntimeError} `shape-mismatch` for images of different sizes.
  * @public
  */
-export function imagesToSamples(images: readonly Image8[], range: readonly [number, number] = [-1, 1]): { samples: Float32Array; shape: [number, number, number, number] } {
+export function imagesToSamples(
+  images: readonly Image8[],
+  range: readonly [number, number] = [-1, 1],
+): {
+  /** The samples, NCHW. */
+  samples: Float32Array;
+  /** [N, C, H, W]. */
+  shape: [number, number, number, number];
+} {
   const first = images[0];
   if (!first) return { samples: new Float32Array(0), shape: [0, 1, 0, 0] };
   const { width: w, height: h, channels: c } = first;

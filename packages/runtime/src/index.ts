@@ -11,7 +11,7 @@
  * @packageDocumentation
  */
 export { RuntimeError, type RuntimeErrorCode, type RuntimeIssue } from './errors.js';
-export type { SessionFactory, ModelSource, ProgressEvent, OperationOptions } from './backend.js';
+export type { SessionFactory, SessionInfo, ModelSource, ProgressEvent, OperationOptions } from './backend.js';
 export type { AbortSignalLike } from './internal/platform.js';
 export {
   MANIFEST_FILE,

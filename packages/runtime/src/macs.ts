@@ -34,7 +34,14 @@ export interface MacCount {
    * Nodes that do multiply-adds the counter does not model (`Einsum`, quantized matmuls, and any
    * node inside an If / Loop / Scan body); their cost is not in `total`.
    */
-  readonly uncounted: readonly { readonly index: number; readonly name: string; readonly opType: string }[];
+  readonly uncounted: readonly {
+    /** Index of the top-level node. */
+    readonly index: number;
+    /** Node name. */
+    readonly name: string;
+    /** Operator type. */
+    readonly opType: string;
+  }[];
 }
 
 /** The operators the MAC counter models. @public */
@@ -207,9 +214,9 @@ export async function countMacs(model: Uint8Array, options: CountMacsOptions): P
 }
 
 /** Open a session, wrapping failures. @internal */
-export async function openSession(sessions: SessionFactory, bytes: Uint8Array, label: string): Promise<InferenceSession> {
+export async function openSession(sessions: SessionFactory, bytes: Uint8Array, label: string, deviceOutputs?: readonly string[]): Promise<InferenceSession> {
   try {
-    return await sessions.create(bytes, { label });
+    return await sessions.create(bytes, deviceOutputs && deviceOutputs.length > 0 ? { label, deviceOutputs } : { label });
   } catch (cause) {
     throw new RuntimeError('session-failed', `Could not create the onnxruntime session for ${label}: ${cause instanceof Error ? cause.message : String(cause)}`, {
       cause,

@@ -50,7 +50,9 @@ export interface UnetSpec {
   readonly sha256?: string;
   /** Graph input names by role. */
   readonly inputs: {
+    /** The noisy sample x_t ([B, C, H, W]; diffusers: `sample`). */
     readonly sample: string;
+    /** The timestep ([B] or scalar; diffusers: `timestep`). */
     readonly timestep: string;
     /** Class labels (int64 [B]), for class-conditional models. */
     readonly classLabels?: string;
@@ -110,7 +112,16 @@ export interface ImageSpec {
   /** Pixel value range of samples (model space), e.g. [-1, 1]. */
   readonly range: readonly [number, number];
   /** The region holding the image (e.g. a 28×28 image padded to 32×32). */
-  readonly crop?: { readonly top: number; readonly left: number; readonly height: number; readonly width: number };
+  readonly crop?: {
+    /** First row of the region. */
+    readonly top: number;
+    /** First column of the region. */
+    readonly left: number;
+    /** Rows in the region. */
+    readonly height: number;
+    /** Columns in the region. */
+    readonly width: number;
+  };
 }
 
 /**
@@ -119,7 +130,9 @@ export interface ImageSpec {
  * @public
  */
 export interface VaeSpec {
+  /** ONNX file, relative to the model folder. */
   readonly file: string;
+  /** Lowercase hex SHA-256 of the file (checked on load when given). */
   readonly sha256?: string;
   /** Input name (public export: `latent_sample`). */
   readonly input: string;
@@ -135,7 +148,9 @@ export interface VaeSpec {
  * @public
  */
 export interface TextEncoderSpec {
+  /** ONNX file, relative to the model folder. */
   readonly file: string;
+  /** Lowercase hex SHA-256 of the file (checked on load when given). */
   readonly sha256?: string;
   /** Input name (`input_ids`). */
   readonly input: string;
@@ -163,7 +178,9 @@ export interface TokenizerSpec {
  * @public
  */
 export interface FeatureNetworkSpec {
+  /** ONNX file, relative to the model folder. */
   readonly file: string;
+  /** Lowercase hex SHA-256 of the file (checked on load when given). */
   readonly sha256?: string;
   /** Input name (images in [0, 1], cropped per `image.crop`). */
   readonly input: string;
@@ -181,7 +198,9 @@ export interface FeatureNetworkSpec {
  * @public
  */
 export interface ReferenceStatsSpec {
+  /** Serialised statistics file (`@flexiffusion/metrics`' `serializeStats` format), relative to the model folder. */
   readonly file: string;
+  /** Lowercase hex SHA-256 of the file (checked on load when given). */
   readonly sha256?: string;
   /** Number of images the statistics were computed on. */
   readonly count: number;
@@ -211,10 +230,13 @@ export interface ModelManifest {
   readonly description?: string;
   /** Family; decides which blocks are required. */
   readonly family: ModelFamily;
+  /** The denoising network and its cache branches. */
   readonly unet: UnetSpec;
+  /** The training noise schedule. */
   readonly scheduler: SchedulerSpec;
   /** Required for class-conditional models. */
   readonly conditioning?: ConditioningSpec;
+  /** How samples map to pixels (default range [-1, 1], no crop). */
   readonly image?: ImageSpec;
   /** Required for `latent` and `stable-diffusion`. */
   readonly vae?: VaeSpec;
@@ -222,7 +244,9 @@ export interface ModelManifest {
   readonly textEncoder?: TextEncoderSpec;
   /** Required for `stable-diffusion`. */
   readonly tokenizer?: TokenizerSpec;
+  /** Feature network for FID / rFID (needed by `flexi search`, `flexi eval`). */
   readonly featureNetwork?: FeatureNetworkSpec;
+  /** Feature statistics of real images, for FID against real data. */
   readonly referenceStats?: ReferenceStatsSpec;
   /** Free-form: how the model was made (recipe, data, commit). */
   readonly provenance?: Readonly<Record<string, unknown>>;

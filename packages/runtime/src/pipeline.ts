@@ -6,7 +6,7 @@ import { ClipTokenizer } from './clip-tokenizer.js';
 import { RuntimeError, oneOf } from './errors.js';
 import { inspectGraph, type GraphSummary } from './graph-cut.js';
 import { throwIfAborted, now, type AbortSignalLike } from './internal/platform.js';
-import { filledTensor, floatTensor, intTensor, readFloat32 } from './internal/tensor.js';
+import { filledTensor, floatTensor, intTensor, readFloat32, releaseDeviceTensors } from './internal/tensor.js';
 import type { MacCount } from './macs.js';
 import { openSession, runSession } from './macs.js';
 import { loadManifest, readModelFile, type ModelManifest } from './manifest.js';
@@ -137,9 +137,19 @@ export interface PipelineProfile {
   /** Batch the network saw (2× batchSize with guidance). */
   readonly networkBatch: number;
   /** Median milliseconds of one step (the whole batch): full, and partial per branch. */
-  readonly latencyMs: { readonly full: number; readonly partial: readonly number[] };
+  readonly latencyMs: {
+    /** A full step. */
+    readonly full: number;
+    /** A partial step, index = branch. */
+    readonly partial: readonly number[];
+  };
   /** The same per sample (divided by batchSize). */
-  readonly perSampleMs: { readonly full: number; readonly partial: readonly number[] };
+  readonly perSampleMs: {
+    /** A full step, per sample. */
+    readonly full: number;
+    /** A partial step per sample, index = branch. */
+    readonly partial: readonly number[];
+  };
 }
 
 function sampleCount(o: GenerateOptions, size: number): number {
@@ -362,7 +372,12 @@ export class DiffusionPipeline {
    * @returns The decoded images (VAE output range, not clipped) and their shape.
    * @throws {@link RuntimeError} `unsupported` for a model without a VAE, `session-failed`.
    */
-  async decode(latents: Float32Array, count: number): Promise<{ images: Float32Array; shape: readonly [number, number, number, number] }> {
+  async decode(latents: Float32Array, count: number): Promise<{
+    /** Decoded images, NCHW. */
+    images: Float32Array;
+    /** [N, C, H, W] of `images`. */
+    shape: readonly [number, number, number, number];
+  }> {
     this.#check();
     const vae = this.manifest.vae;
     if (!this.#vae || !vae) throw new RuntimeError('unsupported', `Model ${JSON.stringify(this.manifest.name)} (family ${this.manifest.family}) has no VAE decoder.`);
@@ -382,7 +397,12 @@ export class DiffusionPipeline {
    * @returns [N, L, d] embeddings and their shape.
    * @throws {@link RuntimeError} `unsupported` for a model without a text encoder, `session-failed`.
    */
-  async encodePrompts(prompts: readonly string[]): Promise<{ embeddings: Float32Array; shape: readonly number[] }> {
+  async encodePrompts(prompts: readonly string[]): Promise<{
+    /** Text embeddings [N, L, d], row-major. */
+    embeddings: Float32Array;
+    /** [N, L, d]. */
+    shape: readonly number[];
+  }> {
     this.#check();
     const te = this.manifest.textEncoder;
     if (!this.#text || !this.#tokenizer || !te) {
@@ -451,9 +471,13 @@ export class DiffusionPipeline {
       return ts[Math.floor(ts.length / 2)]!;
     };
     const { caches } = await this.unet.runFull(feeds);
-    const full = await time(() => this.unet.runFull(feeds));
+    const full = await time(async () => releaseDeviceTensors((await this.unet.runFull(feeds)).caches));
     const partial: number[] = [];
-    for (let b = 0; b < this.branches; b++) partial.push(await time(() => this.unet.runPartial(b, feeds, caches[b]!)));
+    try {
+      for (let b = 0; b < this.branches; b++) partial.push(await time(() => this.unet.runPartial(b, feeds, caches[b]!)));
+    } finally {
+      releaseDeviceTensors(caches);
+    }
     return {
       costProfile: this.costProfile,
       batchSize: n,

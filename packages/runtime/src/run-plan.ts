@@ -4,7 +4,7 @@ import type { OperationOptions } from './backend.js';
 import type { CachedUnet } from './cached-unet.js';
 import { RuntimeError } from './errors.js';
 import { throwIfAborted, yieldToEventLoop } from './internal/platform.js';
-import { filledTensor, floatTensor, readFloat32 } from './internal/tensor.js';
+import { filledTensor, floatTensor, readFloat32, releaseDeviceTensors } from './internal/tensor.js';
 import { batchNoise } from './noise.js';
 import { applyGuidance, getSampler, predictionToEpsilon, type PredictionType, type SamplerName } from './samplers.js';
 
@@ -30,14 +30,19 @@ export interface BatchConditioning {
 export interface RunPlanOptions extends OperationOptions {
   /** The prepared UNet. */
   readonly unet: CachedUnet;
-  /** The execution plan ({@link planSchedule} of `@flexiffusion/schedule`). */
+  /** The execution plan ({@link @flexiffusion/schedule!index.planSchedule} of `@flexiffusion/schedule`). */
   readonly plan: Plan;
   /** x_T for the batch: n·C·H·W values (not modified). */
   readonly initialNoise: Float32Array;
   /** [C, H, W] of one sample. */
   readonly sampleShape: readonly [number, number, number];
   /** Graph input names of the sample and the timestep. */
-  readonly inputs: { readonly sample: string; readonly timestep: string };
+  readonly inputs: {
+    /** Name of the sample input. */
+    readonly sample: string;
+    /** Name of the timestep input. */
+    readonly timestep: string;
+  };
   /** Element type of the sample input (default `float32`). */
   readonly sampleType?: string;
   /** Element type of the timestep input (default `int64`). */
@@ -93,55 +98,61 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
   let caches: Tensor[] | null = null;
   let lastEps: Float32Array | null = null;
   const steps = plan.steps.length;
-  for (let k = 0; k < steps; k++) {
-    const st = plan.steps[k]!;
-    throwIfAborted(options.signal, 'Sampling');
-    let eps: Float32Array;
-    if (st.evaluate) {
-      let xin = x;
-      if (w !== null) {
-        xin = new Float32Array(m * size);
-        xin.set(x, 0);
-        xin.set(x, n * size);
-      }
-      const feeds: Record<string, Tensor> = {
-        ...(options.conditioning?.feeds ?? {}),
-        [options.inputs.sample]: floatTensor(sampleType, xin, [m, ...sampleShape]),
-        [options.inputs.timestep]: filledTensor(timestepType, st.timestep, m),
-      };
-      let out: Tensor;
-      if (st.kind === 'full') {
-        const r = await unet.runFull(feeds);
-        out = r.output;
-        caches = r.caches;
+  try {
+    for (let k = 0; k < steps; k++) {
+      const st = plan.steps[k]!;
+      throwIfAborted(options.signal, 'Sampling');
+      let eps: Float32Array;
+      if (st.evaluate) {
+        let xin = x;
+        if (w !== null) {
+          xin = new Float32Array(m * size);
+          xin.set(x, 0);
+          xin.set(x, n * size);
+        }
+        const feeds: Record<string, Tensor> = {
+          ...(options.conditioning?.feeds ?? {}),
+          [options.inputs.sample]: floatTensor(sampleType, xin, [m, ...sampleShape]),
+          [options.inputs.timestep]: filledTensor(timestepType, st.timestep, m),
+        };
+        let out: Tensor;
+        if (st.kind === 'full') {
+          const r = await unet.runFull(feeds);
+          out = r.output;
+          // Caches a backend kept in device memory are released as soon as a newer full step replaces them.
+          if (caches) releaseDeviceTensors(caches);
+          caches = r.caches;
+        } else {
+          if (caches === null || st.branch === null) {
+            throw new RuntimeError('invalid-option', `Plan step ${st.index} is a partial step but no full step ran before it: a schedule must start with a full step.`);
+          }
+          const cache = caches[st.branch];
+          if (!cache) {
+            throw new RuntimeError('invalid-option', `Plan step ${st.index} reads cache branch ${st.branch}, but this UNet has ${unet.branches} branch(es).`);
+          }
+          out = await unet.runPartial(st.branch, feeds, cache);
+        }
+        const dims = out.dims.map(Number);
+        if (dims.length !== 4 || dims[0] !== m || dims[1] !== sampleShape[0] || dims[2] !== sampleShape[1] || dims[3] !== sampleShape[2]) {
+          throw new RuntimeError('shape-mismatch', `The UNet output has shape [${dims.join(', ')}]: expected [${m}, ${sampleShape.join(', ')}].`);
+        }
+        const raw = await readFloat32(out);
+        const e = predictionToEpsilon(raw, xin, options.alphasCumprod[st.timestep]!, prediction);
+        eps = w !== null ? applyGuidance(e.subarray(0, n * size), e.subarray(n * size), w) : e;
+        lastEps = eps;
       } else {
-        if (caches === null || st.branch === null) {
-          throw new RuntimeError('invalid-option', `Plan step ${st.index} is a partial step but no full step ran before it: a schedule must start with a full step.`);
+        if (lastEps === null) {
+          throw new RuntimeError('invalid-option', `Plan step ${st.index} reuses a noise prediction but none was made before it.`);
         }
-        const cache = caches[st.branch];
-        if (!cache) {
-          throw new RuntimeError('invalid-option', `Plan step ${st.index} reads cache branch ${st.branch}, but this UNet has ${unet.branches} branch(es).`);
-        }
-        out = await unet.runPartial(st.branch, feeds, cache);
+        eps = lastEps;
       }
-      const dims = out.dims.map(Number);
-      if (dims.length !== 4 || dims[0] !== m || dims[1] !== sampleShape[0] || dims[2] !== sampleShape[1] || dims[3] !== sampleShape[2]) {
-        throw new RuntimeError('shape-mismatch', `The UNet output has shape [${dims.join(', ')}]: expected [${m}, ${sampleShape.join(', ')}].`);
-      }
-      const raw = await readFloat32(out);
-      const e = predictionToEpsilon(raw, xin, options.alphasCumprod[st.timestep]!, prediction);
-      eps = w !== null ? applyGuidance(e.subarray(0, n * size), e.subarray(n * size), w) : e;
-      lastEps = eps;
-    } else {
-      if (lastEps === null) {
-        throw new RuntimeError('invalid-option', `Plan step ${st.index} reuses a noise prediction but none was made before it.`);
-      }
-      eps = lastEps;
+      const noise = stochastic ? batchNoise(options.seeds!, size, 1 + st.index) : undefined;
+      x = sampler.step(state, noise ? { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep, noise } : { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep });
+      options.onStep?.({ step: k + 1, steps, evaluated: st.evaluate });
+      if (!st.evaluate) await yieldToEventLoop();
     }
-    const noise = stochastic ? batchNoise(options.seeds!, size, 1 + st.index) : undefined;
-    x = sampler.step(state, noise ? { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep, noise } : { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep });
-    options.onStep?.({ step: k + 1, steps, evaluated: st.evaluate });
-    if (!st.evaluate) await yieldToEventLoop();
+  } finally {
+    if (caches) releaseDeviceTensors(caches);
   }
   return x;
 }

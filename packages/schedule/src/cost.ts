@@ -26,7 +26,14 @@ export interface ScheduleCost {
   /** MACs of the all-full schedule of the same T divided by `macs`. */
   readonly speedup: number;
   /** Number of full, partial and null steps. */
-  readonly counts: { readonly full: number; readonly partial: number; readonly null: number };
+  readonly counts: {
+    /** Full steps. */
+    readonly full: number;
+    /** Partial steps (all branches). */
+    readonly partial: number;
+    /** Null steps. */
+    readonly null: number;
+  };
 }
 
 /**

@@ -8,8 +8,18 @@ import { fullStep, nullStep, partialStep, stepToken, type Step } from './step.js
  * @public
  */
 export type ValidationResult =
-  | { readonly ok: true; readonly value: Schedule }
-  | { readonly ok: false; readonly issues: readonly ScheduleIssue[] };
+  | {
+      /** The value is a valid schedule. */
+      readonly ok: true;
+      /** The schedule (parsed when the value was notation). */
+      readonly value: Schedule;
+    }
+  | {
+      /** The value is not a valid schedule. */
+      readonly ok: false;
+      /** Every problem found, each with its position. */
+      readonly issues: readonly ScheduleIssue[];
+    };
 
 interface Token {
   readonly step: Step;

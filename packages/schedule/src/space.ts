@@ -71,13 +71,27 @@ export interface SearchSpace {
   /** The number of variants of one segment of length L. */
   segmentVariants(length: number): number;
   /** The variant index of each segment (the schedule's genes). @throws {@link ScheduleError} `not-in-space`. */
-  encode(schedule: Schedule): { readonly length: number; readonly genes: readonly number[] };
+  encode(schedule: Schedule): {
+    /** The schedule's segment length L. */
+    readonly length: number;
+    /** The variant index of each of its T/L segments, in order. */
+    readonly genes: readonly number[];
+  };
   /** The schedule of a segment length and genes. @throws {@link ScheduleError} `invalid-option` for bad genes. */
   decode(length: number, genes: readonly number[]): Schedule;
   /** Map a member onto another segment length, keeping each step kind at the same relative position. */
   project(schedule: Schedule, length: number): Schedule;
   /** A JSON description of the space. */
-  describe(): { readonly steps: number; readonly segmentLengths: readonly number[]; readonly branches: number; readonly form: SpaceForm };
+  describe(): {
+    /** T: steps of every member. */
+    readonly steps: number;
+    /** The segment lengths L of the space. */
+    readonly segmentLengths: readonly number[];
+    /** B: number of cache branches. */
+    readonly branches: number;
+    /** The segment form. */
+    readonly form: SpaceForm;
+  };
 }
 
 function segmentOf(form: SpaceForm, L: number, B: number, gene: number): Step[] {

@@ -14,15 +14,19 @@ export type StepKind = 'full' | 'partial' | 'null';
 
 /** A full step. @public */
 export interface FullStep {
+  /** Discriminant: `'full'`. */
   readonly kind: 'full';
 }
 /** A partial step reading cache branch `branch` (0 = shallowest = cheapest). @public */
 export interface PartialStep {
+  /** Discriminant: `'partial'`. */
   readonly kind: 'partial';
+  /** The cache branch read, 0 (shallowest, cheapest) to B − 1. */
   readonly branch: number;
 }
 /** A null step. @public */
 export interface NullStep {
+  /** Discriminant: `'null'`. */
   readonly kind: 'null';
 }
 

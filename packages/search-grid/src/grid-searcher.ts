@@ -71,8 +71,8 @@ const DEFAULT_MAX_SCAN = 1_000_000;
  * import { createSearchSpace, runSearch } from '@flexiffusion/schedule';
  * import { gridSearcher } from '@flexiffusion/search-grid';
  * const space = createSearchSpace({ steps: 12, segmentLengths: [4, 6], branches: 2 });
- * // 9^3 + 11^2 = 850 members: evaluate every feasible one
- * await runSearch({ space, searcher: gridSearcher(), evaluator, costProfile, trials: 850, minSpeedup: 2 });
+ * // 7^3 + 11^2 = 464 members: evaluate every feasible one
+ * await runSearch({ space, searcher: gridSearcher(), evaluator, costProfile, trials: 464, minSpeedup: 2 });
  * // every 1000th member of a huge space
  * gridSearcher({ stride: 1000n, start: 7n });
  * ```

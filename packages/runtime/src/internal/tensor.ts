@@ -35,6 +35,17 @@ export function floatTensor(type: string, data: Float32Array, dims: readonly num
   throw new RuntimeError('unsupported', `Unsupported float input type ${JSON.stringify(type)}. Should be one of: "float32", "float16".`);
 }
 
+/**
+ * Release tensors that live in device memory (`location` other than `cpu` / `cpu-pinned`, e.g. an
+ * onnxruntime-web `gpu-buffer` output); host tensors are left alone, since `dispose()` would drop
+ * their data. Safe to call more than once on the same tensor.
+ */
+export function releaseDeviceTensors(tensors: Iterable<Tensor | null | undefined>): void {
+  for (const t of tensors) {
+    if (t && t.location !== undefined && t.location !== 'cpu' && t.location !== 'cpu-pinned' && t.location !== 'none') t.dispose();
+  }
+}
+
 /** Read a float tensor (float32 or float16) as Float32Array. */
 export async function readFloat32(t: Tensor): Promise<Float32Array> {
   const data = t.location === 'cpu' || t.location === undefined ? t.data : await t.getData();

@@ -32,7 +32,12 @@ export interface Trial {
   /** Further metrics reported by the evaluator (e.g. `kid`, `psnr`, `latencyMs`). */
   readonly metrics?: Readonly<Record<string, number>>;
   /** MACs per sample and speed-up from the cost profile. */
-  readonly cost: { readonly macs: number; readonly speedup: number };
+  readonly cost: {
+    /** MACs per sample of the schedule. */
+    readonly macs: number;
+    /** Teacher (all-full) MACs divided by `macs`. */
+    readonly speedup: number;
+  };
   /** Why a trial failed or was pruned. */
   readonly reason?: string;
   /** Wall time spent evaluating it, in milliseconds (0 when pruned). */
@@ -103,13 +108,19 @@ export interface Searcher {
  */
 export type EvaluationResult =
   | {
+      /** The schedule was evaluated. */
       readonly ok: true;
       /** The value minimised (e.g. rFID). */
       readonly objective: number;
       /** Further metrics (e.g. `kid`, `psnr`, `latencyMs`). */
       readonly metrics?: Readonly<Record<string, number>>;
     }
-  | { readonly ok: false; readonly reason: string };
+  | {
+      /** The schedule could not be evaluated (the trial is recorded as `failed`). */
+      readonly ok: false;
+      /** Why, in words. */
+      readonly reason: string;
+    };
 
 /**
  * Options of {@link Evaluator.evaluate}.
@@ -168,7 +179,12 @@ export interface SearchHeader {
  */
 export interface TrialStore {
   /** The stored header and trials, or `null` when the store is empty. */
-  load(): Promise<{ readonly header: SearchHeader; readonly trials: readonly Trial[] } | null>;
+  load(): Promise<{
+    /** The header written by {@link TrialStore.init}. */
+    readonly header: SearchHeader;
+    /** The finished trials, in the order they were appended. */
+    readonly trials: readonly Trial[];
+  } | null>;
   /** Start a new search (the store must be empty). */
   init(header: SearchHeader): Promise<void>;
   /** Persist one finished trial. Must be durable when the promise resolves. */

@@ -18,18 +18,35 @@ export class MemoryTrialStore implements TrialStore {
   /** The stored trials, in order. */
   readonly trials: Trial[] = [];
 
-  /** @returns The header and trials, or `null` when empty. */
-  async load(): Promise<{ header: SearchHeader; trials: readonly Trial[] } | null> {
+  /**
+   * Read what the store holds.
+   *
+   * @returns The header and trials, or `null` when empty.
+   */
+  async load(): Promise<{
+    /** The stored header. */
+    header: SearchHeader;
+    /** A copy of the stored trials, in order. */
+    trials: readonly Trial[];
+  } | null> {
     return this.header ? { header: this.header, trials: [...this.trials] } : null;
   }
 
-  /** @param header - The header of the new search. */
+  /**
+   * Start a new search: keep its header and drop any stored trials.
+   *
+   * @param header - The header of the new search.
+   */
   async init(header: SearchHeader): Promise<void> {
     this.header = header;
     this.trials.length = 0;
   }
 
-  /** @param trial - A finished trial. */
+  /**
+   * Store one finished trial (in memory: durable for the life of the process).
+   *
+   * @param trial - A finished trial.
+   */
   async append(trial: Trial): Promise<void> {
     this.trials.push(trial);
   }

@@ -1,0 +1,113 @@
+import { featureStats, fid, type OnnxFeatureExtractor } from '@flexiffusion/metrics';
+import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
+import { helpText, parseOptions, type OptionSpec } from '../internal/args.js';
+import { defaultCacheDir, writeJson } from '../internal/files.js';
+import { openModel } from '../internal/model.js';
+import { createProgressBar } from '../internal/progress.js';
+import { scheduleArg } from '../internal/schedule-arg.js';
+import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
+
+export const evalSpec = {
+  schedule: { type: 'string', help: 'schedule in the DSL notation' },
+  model: { type: 'string', default: 'fashion', help: 'model name or folder with model.json' },
+  samples: { type: 'number', default: 200, min: 2, max: 1000000, integer: true, help: 'samples (same seeds for the schedule and the teacher)' },
+  'timing-samples': { type: 'number', default: 16, min: 1, max: 100000, integer: true, help: 'samples timed for the wall-clock speed-up (schedule and teacher, same run)' },
+  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler' },
+  'null-mode': { type: 'string', default: 'skip', choices: ['skip', 'reuse'], help: 'what null steps do' },
+  guidance: { type: 'number', min: 0, max: 100, help: "classifier-free guidance scale (default: the model's)" },
+  seed: { type: 'number', default: 0, min: 0, max: 2 ** 31, integer: true, help: 'seed of the first sample' },
+  'gen-batch': { type: 'number', default: 32, min: 1, max: 4096, integer: true, help: 'samples per network batch' },
+  device: { type: 'string', default: 'cpu', choices: ['cpu', 'cuda'], help: 'execution provider' },
+  threads: { type: 'number', min: 1, max: 256, integer: true, help: 'intra-op threads' },
+  'cache-dir': { type: 'string', help: 'teacher statistics cache (default: node_modules/.cache/flexiffusion)' },
+  json: { type: 'string', help: 'also write the results to this JSON file' },
+  help: { type: 'boolean', short: 'h', help: 'show this help' },
+} satisfies Record<string, OptionSpec>;
+
+/** Class accuracy of images under the feature network's logits (conditional models). */
+async function classAccuracy(extractor: OnnxFeatureExtractor, data: Float32Array, dims: readonly [number, number, number, number], labels: readonly number[], logitsName: string): Promise<number> {
+  const out = await extractor.run(data, dims, [logitsName]);
+  const logits = out[logitsName]!.data;
+  const k = logits.length / dims[0];
+  let correct = 0;
+  for (let i = 0; i < dims[0]; i++) {
+    let arg = 0;
+    for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + arg]!) arg = j;
+    if (arg === labels[i]) correct++;
+  }
+  return correct / dims[0];
+}
+
+/** `flexi eval`: FID, rFID, KID, class accuracy and latency of a schedule. */
+export async function evalCommand(argv: readonly string[]): Promise<number> {
+  const { values } = parseOptions('eval', argv, evalSpec);
+  if (values.help) {
+    console.log(helpText('eval', 'measure a schedule: FID vs real data, rFID/KID/PSNR vs the teacher, class accuracy, speed-up', evalSpec));
+    return 0;
+  }
+  const device = values.device as 'cpu' | 'cuda';
+  const model = await openModel('eval', values.model!, { device, threads: values.threads });
+  try {
+    const schedule: Schedule = scheduleArg('eval', 'schedule', values.schedule, model.branches);
+    const T = scheduleLength(schedule);
+    const setup = await createEvaluationSetup('eval', model, {
+      model: values.model!,
+      device,
+      threads: values.threads,
+      sampler: values.sampler as 'ddim' | 'dpmpp-2m',
+      nullMode: values['null-mode'] as 'skip' | 'reuse',
+      guidanceScale: values.guidance,
+      batchSize: values['gen-batch']!,
+      teacherSteps: T,
+      samples: values.samples!,
+      seed: values.seed!,
+      concurrency: 1,
+      cacheDir: values['cache-dir'] ?? defaultCacheDir(),
+    });
+    const bar = createProgressBar({ label: 'eval', total: 3 });
+    bar.update(0, 'teacher');
+    const teacherStats = await setup.evaluator.teacherStats();
+    bar.update(1, 'schedule');
+    const [res] = await setup.evaluator.evaluate([schedule]);
+    if (!res || !res.ok) throw new Error(`evaluation failed: ${res && !res.ok ? res.reason : 'no result'}`);
+    const images = setup.lastImages()!;
+    bar.update(2, 'timing');
+    // wall-clock: the schedule and the teacher on the same seeds, in this run
+    const nt = Math.min(values['timing-samples']!, values.samples!);
+    const tseeds = setup.seeds.slice(0, nt);
+    const tlabels = setup.labels?.slice(0, nt);
+    const time = async (s: Schedule) => {
+      const t0 = performance.now();
+      await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels });
+      return performance.now() - t0;
+    };
+    await time(schedule); // warm-up
+    const tSchedule = await time(schedule);
+    const tTeacher = await time(fullSchedule(T));
+    bar.done();
+    const ref = await referenceStats(model);
+    const feats = await setup.extractor.extract(images.data, images.dims);
+    const stats = featureStats(feats, setup.extractor.dim);
+    const logitsName = model.manifest.featureNetwork?.logits;
+    const results: Record<string, number | string | null> = {
+      schedule: formatSchedule(schedule),
+      samples: values.samples!,
+      macSpeedup: scheduleCost(schedule, model.costProfile).speedup,
+      wallSpeedup: tTeacher / tSchedule,
+      msPerSample: tSchedule / nt,
+      teacherMsPerSample: tTeacher / nt,
+      fid: ref ? fid(stats, ref) : null,
+      teacherFid: ref ? fid(teacherStats, ref) : null,
+      rfid: res.objective,
+      kid: res.metrics?.['kid'] ?? null,
+      psnr: res.metrics?.['psnr'] ?? null,
+      classAccuracy: logitsName && setup.labels ? await classAccuracy(setup.extractor, images.data, images.dims, setup.labels, logitsName) : null,
+    };
+    for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(18)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`);
+    if (values.json) await writeJson(values.json, results);
+    await setup.pool.dispose();
+    return 0;
+  } finally {
+    await model.dispose();
+  }
+}

@@ -1,0 +1,165 @@
+import { availableParallelism } from 'node:os';
+import { Worker } from 'node:worker_threads';
+import { formatSchedule, type Schedule } from '@flexiffusion/schedule';
+import type { NodeModel } from '@flexiffusion/runtime-node';
+
+/** What one generation request asks for. */
+export interface PoolRequest {
+  readonly schedule: Schedule;
+  readonly seeds: readonly number[];
+  readonly labels?: readonly number[] | undefined;
+  readonly signal?: AbortSignal | undefined;
+}
+
+/** Settings shared by every generation of a command. */
+export interface PoolSettings {
+  readonly model: string;
+  readonly device: 'cpu' | 'cuda';
+  readonly guidanceScale?: number | undefined;
+  readonly sampler: 'ddim' | 'dpmpp-2m';
+  readonly nullMode: 'skip' | 'reuse';
+  /** Samples per network batch. Batches are the unit of work, so results do not depend on concurrency. */
+  readonly batchSize: number;
+}
+
+/** Generates samples for a schedule, in-process or across worker threads. */
+export interface GeneratorPool {
+  readonly concurrency: number;
+  generate(req: PoolRequest): Promise<{ samples: Float32Array; shape: readonly [number, number, number, number] }>;
+  dispose(): Promise<void>;
+}
+
+interface Job {
+  readonly id: number;
+  readonly schedule: string;
+  readonly seeds: number[];
+  readonly labels: number[] | undefined;
+  resolve(v: { samples: Float32Array; shape: [number, number, number, number] }): void;
+  reject(e: unknown): void;
+}
+
+function chunks<T>(xs: readonly T[], size: number): T[][] {
+  const out: T[][] = [];
+  for (let i = 0; i < xs.length; i += size) out.push(xs.slice(i, i + size));
+  return out;
+}
+
+function joinBatches(parts: { samples: Float32Array; shape: readonly [number, number, number, number] }[]): {
+  samples: Float32Array;
+  shape: readonly [number, number, number, number];
+} {
+  const [, c, h, w] = parts[0]!.shape;
+  const n = parts.reduce((a, p) => a + p.shape[0], 0);
+  const samples = new Float32Array(n * c * h * w);
+  let o = 0;
+  for (const p of parts) {
+    samples.set(p.samples, o);
+    o += p.samples.length;
+  }
+  return { samples, shape: [n, c, h, w] };
+}
+
+/**
+ * A pool of `concurrency` generators. With concurrency 1 the given in-process model is used;
+ * otherwise each worker thread opens its own session (threads = cores / concurrency). Requests
+ * are split into fixed batches of `batchSize` seeds, so every sample is computed in the same
+ * batch whatever the concurrency: results are identical.
+ */
+export async function createGeneratorPool(settings: PoolSettings, concurrency: number, local: NodeModel): Promise<GeneratorPool> {
+  const genOptions = (signal?: AbortSignal) => ({
+    sampler: settings.sampler,
+    nullMode: settings.nullMode,
+    batchSize: settings.batchSize,
+    ...(settings.guidanceScale !== undefined ? { guidanceScale: settings.guidanceScale } : {}),
+    ...(signal ? { signal } : {}),
+  });
+  if (concurrency <= 1) {
+    return {
+      concurrency: 1,
+      async generate(req) {
+        const parts = [];
+        const seedChunks = chunks(req.seeds, settings.batchSize);
+        let offset = 0;
+        for (const seeds of seedChunks) {
+          const labels = req.labels?.slice(offset, offset + seeds.length);
+          offset += seeds.length;
+          parts.push(await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal) }));
+        }
+        return joinBatches(parts);
+      },
+      dispose: async () => {},
+    };
+  }
+  const threads = Math.max(1, Math.floor(availableParallelism() / concurrency));
+  const workerUrl = new URL('./generator-worker.js', import.meta.url);
+  const workers: Worker[] = [];
+  const idle: Worker[] = [];
+  const queue: Job[] = [];
+  const running = new Map<Worker, Job>();
+  let nextId = 0;
+  let failure: unknown;
+  const pump = (): void => {
+    while (idle.length > 0 && queue.length > 0) {
+      const w = idle.pop()!;
+      const job = queue.shift()!;
+      running.set(w, job);
+      w.postMessage({ type: 'generate', id: job.id, schedule: job.schedule, seeds: job.seeds, labels: job.labels, options: genOptions() });
+    }
+  };
+  await Promise.all(
+    Array.from({ length: concurrency }, () =>
+      new Promise<void>((resolveReady, rejectReady) => {
+        const w = new Worker(workerUrl, { workerData: { model: settings.model, device: settings.device, threads } });
+        workers.push(w);
+        w.on('message', (m: { type: string; id?: number; samples?: Float32Array; shape?: [number, number, number, number]; error?: string }) => {
+          if (m.type === 'ready') {
+            idle.push(w);
+            resolveReady();
+            return;
+          }
+          const job = running.get(w);
+          running.delete(w);
+          idle.push(w);
+          if (job) {
+            if (m.type === 'result') job.resolve({ samples: m.samples!, shape: m.shape! });
+            else job.reject(new Error(m.error ?? 'worker failed'));
+          }
+          pump();
+        });
+        w.on('error', (e) => {
+          failure = e;
+          rejectReady(e);
+          const job = running.get(w);
+          if (job) job.reject(e);
+        });
+      }),
+    ),
+  );
+  return {
+    concurrency,
+    async generate(req) {
+      if (failure) throw failure;
+      const key = formatSchedule(req.schedule);
+      const seedChunks = chunks(req.seeds, settings.batchSize);
+      let offset = 0;
+      const promises = seedChunks.map((seeds) => {
+        const labels = req.labels?.slice(offset, offset + seeds.length);
+        offset += seeds.length;
+        return new Promise<{ samples: Float32Array; shape: [number, number, number, number] }>((resolve, reject) => {
+          const job: Job = { id: nextId++, schedule: key, seeds, labels, resolve, reject };
+          queue.push(job);
+          req.signal?.addEventListener('abort', () => {
+            const i = queue.indexOf(job);
+            if (i >= 0) queue.splice(i, 1);
+            reject(req.signal!.reason ?? new Error('aborted'));
+          }, { once: true });
+        });
+      });
+      pump();
+      return joinBatches(await Promise.all(promises));
+    },
+    async dispose() {
+      await Promise.all(workers.map((w) => w.terminate()));
+    },
+  };
+}

@@ -1,0 +1,125 @@
+import { execFileSync } from 'node:child_process';
+import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join } from 'node:path';
+import { spawn } from 'node:child_process';
+import { describe, expect, it } from 'vitest';
+import { BIN, MODEL, flexi } from './helpers.js';
+
+const tmp = () => mkdtempSync(join(tmpdir(), 'flexi-cli-'));
+// a small, fast search: 10-step teacher, 6 samples
+const SMALL = ['--teacher-steps', '10', '--samples', '6', '--gen-batch', '6', '--batch-size', '2', '--grid-images', '10', '--speedup', '1.5'];
+
+describe('flexi: errors are one clear line with a non-zero exit', () => {
+  it('unknown command', async () => {
+    const r = await flexi(['serch']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe('flexi: unknown command "serch". Should be one of: search, sample, eval, report.');
+  });
+  it('bad option value', async () => {
+    const r = await flexi(['search', '--searcher', 'annealing']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('unsupported --searcher "annealing". Should be one of: evo, grid, random.');
+  });
+  it('unknown model', async () => {
+    const r = await flexi(['sample', '--model', '/nonexistent/model', '--schedule', 'F N']);
+    expect(r.code).toBe(1);
+    expect(r.stderr.trim().split('\n')).toHaveLength(1);
+    expect(r.stderr).toContain('cannot load model "/nonexistent/model"');
+  });
+  it('invalid schedule, with the position quoted', async () => {
+    const r = await flexi(['sample', '--model', MODEL, '--schedule', 'F P1 X N']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toContain('invalid --schedule "F P1 »X« N"');
+  });
+  it('unreadable search folder', async () => {
+    const r = await flexi(['report', join(tmp(), 'missing')]);
+    expect(r.code).toBe(1);
+    expect(r.stderr).toContain('is not a search folder');
+  });
+});
+
+describe('flexi sample', () => {
+  it('writes a PNG grid', async () => {
+    const out = join(tmp(), 'grid.png');
+    const r = await flexi(['sample', '--model', MODEL, '--schedule', 'F P0 N N N | F P1 N N N', '--count', '10', '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(readFileSync(out).subarray(1, 4).toString()).toBe('PNG');
+    expect(r.stdout).toMatch(/fewer MACs; 10 samples/);
+  });
+});
+
+function watchLines(file: string, n: number, then: () => void): NodeJS.Timeout {
+  const timer = setInterval(() => {
+    if (existsSync(file) && readFileSync(file, 'utf8').split('\n').filter(Boolean).length >= n) {
+      clearInterval(timer);
+      then();
+    }
+  }, 50);
+  return timer;
+}
+
+describe('flexi search', () => {
+  it('writes trials, best, pareto and a report; an interrupted search resumes with nothing lost or repeated', { timeout: 240_000 }, async () => {
+    const dir = tmp();
+    const cache = join(dir, 'cache');
+    // uninterrupted reference run
+    const ref = join(dir, 'ref');
+    const a = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '6', '--out', ref, '--cache-dir', cache]);
+    expect(a.code, a.stderr).toBe(0);
+    for (const f of ['trials.jsonl', 'best.json', 'pareto.json', 'report.html', 'baselines.json', 'grid-teacher.png', 'grid-best.png']) {
+      expect(existsSync(join(ref, f)), f).toBe(true);
+    }
+    expect(a.stdout).toMatch(/best schedule: F/);
+    const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8'));
+    expect(best.speedup).toBeGreaterThanOrEqual(1.5);
+    expect(typeof best.rfid).toBe('number');
+
+    // interrupted run: SIGINT once two trials are on disk
+    const out = join(dir, 'run');
+    const child = spawn(process.execPath, [BIN, 'search', '--model', MODEL, ...SMALL, '--trials', '6', '--out', out, '--cache-dir', cache], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stderr = '';
+    child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
+    const timer = watchLines(join(out, 'trials.jsonl'), 2, () => child.kill('SIGINT'));
+    const code = await new Promise<number | null>((r) => child.on('close', r));
+    clearInterval(timer);
+    expect(code, stderr).toBe(130);
+    expect(stderr).toContain(`flexi search --resume ${out}`);
+    const kept = readFileSync(join(out, 'trials.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+    expect(kept).toBeGreaterThanOrEqual(2);
+
+    const b = await flexi(['search', '--resume', out, '--cache-dir', cache]);
+    expect(b.code, b.stderr).toBe(0);
+    expect(b.stderr).toMatch(/trials replayed from the store/);
+    const lines = (p: string) => readFileSync(join(p, 'trials.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const resumed = lines(out);
+    const reference = lines(ref);
+    expect(resumed.map((t) => t.number)).toEqual(resumed.map((_, i) => i));
+    const strip = (ts: { schedule: string; state: string; objective?: number }[]) => ts.map((t) => [t.schedule, t.state, t.objective]);
+    expect(strip(resumed)).toEqual(strip(reference));
+
+    // the report renders in headless Chromium
+    const chromium = '/usr/bin/chromium';
+    if (!existsSync(chromium)) {
+      if (process.env['CI']) throw new Error('Chromium is required for the report check in CI (apt-get install chromium)');
+      return;
+    }
+    const shot = join(dir, 'report.png');
+    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(dir, 'chrome')}`];
+    execFileSync(chromium, [...flags, '--window-size=1100,1400', `--screenshot=${shot}`, `file://${join(out, 'report.html')}`], { stdio: 'ignore', timeout: 60_000 });
+    expect(statSync(shot).size).toBeGreaterThan(20_000);
+    const dom = execFileSync(chromium, [...flags, '--dump-dom', `file://${join(out, 'report.html')}`], { timeout: 60_000 }).toString();
+    expect(dom).toContain('class="pareto"');
+    expect((dom.match(/<img /g) ?? []).length).toBeGreaterThanOrEqual(2);
+  });
+
+  it('refuses an output folder that holds another search', { timeout: 120_000 }, async () => {
+    const out = join(tmp(), 'o');
+    const a = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '1', '--baselines', 'none', '--grid-images', '0', '--out', out]);
+    expect(a.code, a.stderr).toBe(0);
+    const b = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '1', '--seed', '5', '--out', out]);
+    expect(b.code).toBe(2);
+    expect(b.stderr).toContain('holds a search with other settings');
+  });
+});

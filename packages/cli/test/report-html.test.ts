@@ -1,0 +1,43 @@
+import { describe, expect, it } from 'vitest';
+import { paretoFront, type Trial } from '@flexiffusion/schedule';
+import { renderReport } from '../src/internal/report-html.js';
+
+const trials: Trial[] = [
+  { number: 0, schedule: 'F N | F N', state: 'complete', objective: 2, cost: { macs: 2, speedup: 2 }, durationMs: 1, metrics: { psnr: 20 } },
+  { number: 1, schedule: 'F P0 | F P0', state: 'complete', objective: 1, cost: { macs: 3, speedup: 1.5 }, durationMs: 1 },
+  { number: 2, schedule: 'F P1 | F N', state: 'complete', objective: 3, cost: { macs: 2.5, speedup: 1.6 }, durationMs: 1 },
+  { number: 3, schedule: 'F <script> | F N', state: 'pruned', cost: { macs: 1, speedup: 4 }, durationMs: 0, reason: 'x' },
+];
+
+describe('renderReport', () => {
+  const html = renderReport({
+    title: 'Test <report>',
+    createdAt: '2026-01-01',
+    settings: { model: 'fashion' },
+    trials,
+    pareto: paretoFront(trials),
+    best: trials[0],
+    baselines: [{ label: 'DDIM-2', schedule: 'F N | F N', speedup: 2, rfid: 2.5 }],
+    grids: [{ label: 'teacher', schedule: 'F F | F F', png: new Uint8Array([137, 80, 78, 71]) }],
+    minSpeedup: 1.8,
+  });
+  it('is a self-contained page with the plot, the best schedule, the baselines and the grids', () => {
+    expect(html).toMatch(/^<!doctype html>/);
+    expect(html).not.toMatch(/<script|src="http|href="http/);
+    expect(html).toContain('Test &lt;report&gt;');
+    expect((html.match(/class="trial"/g) ?? []).length).toBe(3);
+    expect((html.match(/class="pareto"/g) ?? []).length).toBe(2);
+    expect((html.match(/class="baseline"/g) ?? []).length).toBe(1);
+    expect(html).toContain('class="best"');
+    expect(html).toContain('data:image/png;base64,iVBORw');
+    expect(html).toContain('1 pruned (never evaluated)');
+  });
+});
+
+import { compactSchedule } from '../src/internal/report-html.js';
+describe('compactSchedule', () => {
+  it('writes runs of identical segments once', () => {
+    expect(compactSchedule('F N | F N | F P0 | F N')).toBe('(F N) ×2 | F P0 | F N');
+    expect(compactSchedule('F')).toBe('F');
+  });
+});
