@@ -32,6 +32,7 @@ const guidance = values.guidance !== undefined ? Number(values.guidance) : m.con
 const n = perClass * 10;
 const labels = Array.from({ length: n }, (_, i) => Math.floor(i / perClass));
 const seeds = Array.from({ length: n }, (_, i) => Number(values.seed) + i);
+let lastPct = -1;
 const t0 = performance.now();
 const { samples, shape } = await model.generate({
   schedule: fullSchedule(T),
@@ -39,7 +40,10 @@ const { samples, shape } = await model.generate({
   seeds,
   guidanceScale: guidance,
   batchSize: 50,
-  onProgress: (e) => process.stderr.write(`\rgenerating ${(e.fraction * 100).toFixed(0)}%`),
+  onProgress: (e) => {
+    const pct = Math.floor(e.fraction * 100);
+    if (pct !== lastPct) process.stderr.write(`\rgenerating ${(lastPct = pct)}%`);
+  },
 });
 const genSeconds = (performance.now() - t0) / 1000;
 process.stderr.write('\n');

@@ -1,0 +1,158 @@
+import { RuntimeError, type AbortSignalLike, type ModelSource } from '@flexiffusion/runtime';
+
+/**
+ * Progress of one file download.
+ *
+ * @public
+ */
+export interface DownloadProgress {
+  /** The file, relative to the model folder (e.g. `unet.onnx`). */
+  readonly path: string;
+  /** The absolute URL fetched. */
+  readonly url: string;
+  /** Bytes received so far. */
+  readonly loaded: number;
+  /**
+   * Bytes in all, from the `Content-Length` header; `null` when the server sends none, or sends
+   * the body compressed (then the header counts compressed bytes, not the ones received).
+   */
+  readonly total: number | null;
+  /** `loaded / total`, or `null` when the total is unknown. */
+  readonly fraction: number | null;
+  /** Whether this is the file's last event (all bytes received). */
+  readonly done: boolean;
+}
+
+/** The `fetch` function a {@link fetchSource} calls (the global one by default). @public */
+export type FetchLike = (url: string, init?: RequestInit) => Promise<Response>;
+
+/**
+ * Options of {@link fetchSource}.
+ *
+ * @public
+ */
+export interface FetchSourceOptions {
+  /** Called as bytes arrive (once per received chunk, and once when a file is complete). */
+  readonly onDownload?: (progress: DownloadProgress) => void;
+  /** Cancels downloads in progress and later reads (`RuntimeError` `aborted`). */
+  readonly signal?: AbortSignalLike;
+  /** The fetch to use (default `globalThis.fetch`): a caching or authenticating wrapper, a test double. */
+  readonly fetch?: FetchLike;
+  /** Extra `fetch` options for every request (headers, credentials, cache mode). */
+  readonly requestInit?: RequestInit;
+}
+
+function baseUrlOf(base: string | URL): URL {
+  const loc = (globalThis as { location?: { href?: string } }).location?.href;
+  let url: URL;
+  try {
+    url = loc ? new URL(String(base), loc) : new URL(String(base));
+  } catch (cause) {
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid model URL ${JSON.stringify(String(base))}: expected an absolute URL${loc ? ' or a path relative to the page' : ''} of the folder holding model.json.`,
+      { cause },
+    );
+  }
+  if (!url.pathname.endsWith('/')) url.pathname += '/';
+  url.search = '';
+  url.hash = '';
+  return url;
+}
+
+function aborted(signal: AbortSignalLike | undefined, url: string): RuntimeError {
+  return new RuntimeError('aborted', `Downloading ${url} was aborted${signal?.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`, { cause: signal?.reason });
+}
+
+/**
+ * A {@link ModelSource} that fetches a model folder's files over HTTP, reporting bytes received
+ * against `Content-Length` as they stream in.
+ *
+ * @param baseUrl - The folder holding `model.json` (absolute, or relative to the page); a missing
+ *   trailing `/` is added.
+ * @param options - `onDownload`, `signal`, `fetch`, `requestInit`.
+ * @returns The source; its `readFile(path)` fetches `baseUrl + path`.
+ * @throws {@link RuntimeError} `invalid-option` for a URL that does not parse. Reads reject with
+ *   `missing-file` (HTTP error or network failure, naming the URL and status) or `aborted`.
+ * @example
+ * ```ts
+ * const source = fetchSource('/models/fashion/', {
+ *   onDownload: (p) => console.log(p.path, p.loaded, p.total),
+ * });
+ * const manifest = JSON.parse(new TextDecoder().decode(await source.readFile('model.json')));
+ * ```
+ * @public
+ */
+export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions = {}): ModelSource {
+  const base = baseUrlOf(baseUrl);
+  const doFetch: FetchLike | undefined = options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+  return {
+    location: base.href,
+    async readFile(path: string): Promise<Uint8Array> {
+      const url = new URL(path.split('/').map(encodeURIComponent).join('/'), base).href;
+      const { signal } = options;
+      if (signal?.aborted) throw aborted(signal, url);
+      if (!doFetch) throw new RuntimeError('unsupported', `There is no fetch() here to download ${url}: pass options.fetch.`);
+      let res: Response;
+      try {
+        res = await doFetch(url, { ...options.requestInit, ...(signal && isAbortSignal(signal) ? { signal } : {}) });
+      } catch (cause) {
+        if (signal?.aborted) throw aborted(signal, url);
+        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      }
+      if (!res.ok) {
+        throw new RuntimeError('missing-file', `Could not fetch ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`);
+      }
+      const header = res.headers.get('content-length');
+      const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
+      const declared = header !== null && /^\d+$/.test(header.trim()) && !encoded ? Number(header) : null;
+      const report = (loaded: number, done: boolean): void => {
+        const total = declared !== null && loaded <= declared ? declared : done ? loaded : null;
+        options.onDownload?.({ path, url, loaded, total, fraction: total ? loaded / total : total === 0 ? 1 : null, done });
+      };
+      try {
+        if (!res.body) {
+          const bytes = new Uint8Array(await res.arrayBuffer());
+          report(bytes.length, true);
+          return bytes;
+        }
+        const reader = res.body.getReader();
+        const chunks: Uint8Array[] = [];
+        let loaded = 0;
+        report(0, false);
+        for (;;) {
+          if (signal?.aborted) {
+            await reader.cancel().catch(() => undefined);
+            throw aborted(signal, url);
+          }
+          const { done, value } = await reader.read();
+          if (done) break;
+          chunks.push(value);
+          loaded += value.length;
+          report(loaded, false);
+        }
+        const out = chunks.length === 1 ? chunks[0]! : new Uint8Array(loaded);
+        if (chunks.length !== 1) {
+          let at = 0;
+          for (const c of chunks) {
+            out.set(c, at);
+            at += c.length;
+          }
+        }
+        if (declared !== null && loaded !== declared) {
+          throw new RuntimeError('missing-file', `Downloading ${url} ended after ${loaded} of ${declared} bytes.`);
+        }
+        report(loaded, true);
+        return out;
+      } catch (cause) {
+        if (cause instanceof RuntimeError) throw cause;
+        if (signal?.aborted) throw aborted(signal, url);
+        throw new RuntimeError('missing-file', `Downloading ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+      }
+    },
+  };
+}
+
+function isAbortSignal(s: AbortSignalLike): s is AbortSignal {
+  return typeof AbortSignal !== 'undefined' && s instanceof AbortSignal;
+}
