@@ -78,7 +78,14 @@ export type LogLevel = (typeof LOG_LEVELS)[number];
  *
  * @public
  */
-export type WasmPaths = string | { readonly wasm?: string | URL; readonly mjs?: string | URL };
+export type WasmPaths =
+  | string
+  | {
+      /** URL of onnxruntime-web's `.wasm` binary. */
+      readonly wasm?: string | URL;
+      /** URL of onnxruntime-web's `.mjs` glue module. */
+      readonly mjs?: string | URL;
+    };
 
 /**
  * Options both backends (`webgpuBackend`, `wasmBackend`) take.

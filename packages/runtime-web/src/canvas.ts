@@ -34,7 +34,10 @@ export interface Canvas2DLike {
   /** Canvas height; set to fit the grid. */
   height: number;
   /** The 2D context. */
-  getContext(kind: '2d'): { putImageData(image: ImageData, dx: number, dy: number): void } | null;
+  getContext(kind: '2d'): {
+    /** Paint image data at (dx, dy). */
+    putImageData(image: ImageData, dx: number, dy: number): void;
+  } | null;
 }
 
 function checkScale(scale: number | undefined): number {

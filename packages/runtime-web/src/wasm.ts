@@ -23,7 +23,7 @@ export type WasmBackendOptions = CommonBackendOptions;
  *
  * @param options - `wasmPaths`, `numThreads`, `logLevel`.
  * @returns The backend (not started).
- * @throws {@link RuntimeError} `invalid-option` for bad options (at once, not from `init()`).
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` for bad options (at once, not from `init()`).
  * @example
  * ```ts
  * import { resolveBackend } from '@flexiffusion/runtime-web';

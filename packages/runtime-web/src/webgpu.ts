@@ -43,7 +43,7 @@ interface GpuLike {
  * @param options - `keepCachesOnGpu` (default true), `powerPreference`, `wasmPaths`,
  *   `numThreads`, `logLevel`.
  * @returns The backend (not started).
- * @throws {@link RuntimeError} `invalid-option` for bad options (at once, not from `init()`).
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` for bad options (at once, not from `init()`).
  * @example
  * ```ts
  * import { loadModel } from '@flexiffusion/runtime-web';
