@@ -1,6 +1,7 @@
 /**
  * fast-check arbitraries for schedules and search spaces, so that users' property tests can reuse
- * ours. Import from `@flexiffusion/schedule/testing` (needs `fast-check` ≥ 4 installed).
+ * ours, and a contract checker for custom searchers ({@link driveSearcher}). Import from
+ * `@flexiffusion/schedule/testing` (the arbitraries need `fast-check` ≥ 4 installed).
  *
  * @example
  * ```ts
@@ -16,6 +17,8 @@ import { freezeSchedule, type Schedule } from '../schedule.js';
 import { fullStep, nullStep, partialStep, type Step } from '../step.js';
 import type { CostProfile } from '../cost.js';
 import { createRng, type Rng } from '../rng.js';
+export { driveSearcher, syntheticObjective } from './drive-searcher.js';
+export type { DriveSearcherOptions } from './drive-searcher.js';
 
 /**
  * Options of {@link arbSchedule}.
