@@ -25,12 +25,14 @@ describe('renderReport', () => {
     expect(html).toMatch(/^<!doctype html>/);
     expect(html).not.toMatch(/<script|src="http|href="http/);
     expect(html).toContain('Test &lt;report&gt;');
-    expect((html.match(/class="trial"/g) ?? []).length).toBe(3);
+    expect((html.match(/class="trial( clipped)?"/g) ?? []).length).toBe(3);
     expect((html.match(/class="pareto"/g) ?? []).length).toBe(2);
     expect((html.match(/class="baseline"/g) ?? []).length).toBe(1);
     expect(html).toContain('class="best"');
     expect(html).toContain('data:image/png;base64,iVBORw');
     expect(html).toContain('1 pruned (never evaluated)');
+    // trial 2 (rFID 3) lies below 1.25 × the highest front/baseline value (2.5 × 1.25): it stays on the chart
+    expect(html).not.toContain('class="trial clipped"');
   });
 });
 
@@ -39,5 +41,16 @@ describe('compactSchedule', () => {
   it('writes runs of identical segments once', () => {
     expect(compactSchedule('F N | F N | F P0 | F N')).toBe('(F N) ×2 | F P0 | F N');
     expect(compactSchedule('F')).toBe('F');
+  });
+});
+
+describe('the plot', () => {
+  it('clips trials far above the Pareto front to the top edge', () => {
+    const far: Trial[] = [
+      { number: 0, schedule: 'F N | F N', state: 'complete', objective: 1, cost: { macs: 2, speedup: 2 }, durationMs: 1 },
+      { number: 1, schedule: 'F P0 | F N', state: 'complete', objective: 50, cost: { macs: 2.5, speedup: 1.6 }, durationMs: 1 },
+    ];
+    const html = renderReport({ title: 't', createdAt: 'now', settings: {}, trials: far, pareto: paretoFront(far), best: far[0], baselines: [], grids: [], minSpeedup: 2 });
+    expect((html.match(/class="trial clipped"/g) ?? []).length).toBe(1);
   });
 });

@@ -68,7 +68,9 @@ export function paretoSvg(data: ReportData): string {
   const m = { l: 64, r: 20, t: 20, b: 48 };
   const done = data.trials.filter((t) => t.state === 'complete' && Number.isFinite(t.objective));
   const xs = [...done.map((t) => t.cost.speedup), ...data.baselines.map((b) => b.speedup), 1, data.minSpeedup];
-  const ys = [...done.map((t) => t.objective!), ...data.baselines.map((b) => b.rfid), 0];
+  // the y range follows the Pareto front and the baselines; trials far above are drawn clipped at the top
+  const focus = [...data.pareto.map((t) => t.objective!), ...data.baselines.map((b) => b.rfid)];
+  const ys = focus.length > 0 ? [...focus.map((v) => v * 1.25), 0] : [...done.map((t) => t.objective!), 0];
   const x0 = Math.min(...xs) * 0.95;
   const x1 = Math.max(...xs) * 1.05;
   const y0 = 0;
@@ -91,7 +93,14 @@ export function paretoSvg(data: ReportData): string {
     parts.push(`<line x1="${X(data.minSpeedup)}" x2="${X(data.minSpeedup)}" y1="${m.t}" y2="${H - m.b}" stroke="#c00" stroke-dasharray="4 3"/><text x="${X(data.minSpeedup) + 4}" y="${m.t + 12}" font-size="11" fill="#c00">target ${data.minSpeedup}×</text>`);
   }
   for (const t of done) {
-    parts.push(`<circle class="trial" cx="${X(t.cost.speedup).toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="3" fill="#9aa" fill-opacity="0.7"><title>#${t.number} ${escapeHtml(t.schedule)}: ${t.cost.speedup.toFixed(2)}×, rFID ${t.objective!.toFixed(4)}</title></circle>`);
+    const title = `<title>#${t.number} ${escapeHtml(t.schedule)}: ${t.cost.speedup.toFixed(2)}×, rFID ${t.objective!.toFixed(4)}</title>`;
+    const x = X(t.cost.speedup);
+    if (t.objective! > y1) {
+      // off the chart: a small triangle at the top edge
+      parts.push(`<path class="trial clipped" d="M${(x - 4).toFixed(1)} ${m.t + 6} L${(x + 4).toFixed(1)} ${m.t + 6} L${x.toFixed(1)} ${m.t} Z" fill="#9aa">${title}</path>`);
+    } else {
+      parts.push(`<circle class="trial" cx="${x.toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="3" fill="#9aa" fill-opacity="0.7">${title}</circle>`);
+    }
   }
   if (data.pareto.length > 0) {
     const path = data.pareto.map((t, i) => `${i === 0 ? 'M' : 'L'}${X(t.cost.speedup).toFixed(1)} ${Y(t.objective!).toFixed(1)}`).join(' ');
