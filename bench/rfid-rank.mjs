@@ -37,7 +37,8 @@ const m = model.manifest;
 const session = await createSessionFactory({}).create(new Uint8Array(await readFile(join(model.dir, m.featureNetwork.file))));
 const extractor = new OnnxFeatureExtractor(session, fashionPreset());
 const ref = deserializeStats(new Uint8Array(await readFile(join(model.dir, m.referenceStats.file))));
-const settings = { guidanceScale: m.conditioning.defaultGuidanceScale, sampler: 'ddim', batchSize: 50 };
+// the same settings (and key order) as bench/headline.mjs, so the two share cached features
+const settings = { guidanceScale: m.conditioning.defaultGuidanceScale, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
 const dir = join(import.meta.dirname, '.cache', 'features');
 
 // the schedules: DDIM-k, DeepCache N/b, and paper-space members at 1.5x-5x
