@@ -2,7 +2,7 @@
 // Serve the demo: `npm run demo -w @flexiffusion/runtime-web` (or `node demo/serve.mjs [port]`),
 // then open the printed URL. Everything comes from this repository: the page's code is bundled
 // with esbuild at start, onnxruntime-web's wasm files come from node_modules, the model from
-// packages/model-fashion/model/ (or FLEXI_FASHION_MODEL_DIR, or the early export).
+// packages/model-fashion/model/ (or FLEXI_FASHION_MODEL_DIR).
 import { fileURLToPath } from 'node:url';
 import { fashionModel } from '../harness/model.mjs';
 import { ORT_DIST, startServer } from '../harness/server.mjs';

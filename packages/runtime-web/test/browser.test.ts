@@ -42,7 +42,7 @@ if (!chromiumFound && CI) {
 } else if (!chromiumFound) {
   console.warn(`[runtime-web] Skipping the browser tests. ${MISSING_CHROMIUM} (Under CI=true this fails instead.)`);
 } else if (!model) {
-  console.warn('[runtime-web] Skipping the browser tests: no Fashion-MNIST model (packages/model-fashion/model/, FLEXI_FASHION_MODEL_DIR or /tmp/early-model).');
+  console.warn('[runtime-web] Skipping the browser tests: no Fashion-MNIST model (packages/model-fashion/model/ or FLEXI_FASHION_MODEL_DIR).');
 }
 
 const TEST_PAGE = '<!doctype html><meta charset="utf-8"><title>runtime-web tests</title><script type="module" src="/app/page.js"></script>';
