@@ -28,7 +28,7 @@ const withWebGpu = !args.includes('--no-webgpu');
 const SCHEDULE = 'F P0 P0 P0 P0'; // DeepCache-style segment: one full step, four partial steps of branch 0
 
 const model = await fashionModel();
-if (!model) throw new Error('No Fashion-MNIST model: expected packages/model-fashion/model/ (or FLEXI_FASHION_MODEL_DIR, or /tmp/early-model).');
+if (!model) throw new Error('No Fashion-MNIST model: expected packages/model-fashion/model/ (or FLEXI_FASHION_MODEL_DIR).');
 const log = (s) => process.stderr.write(`${s}\n`);
 const fmt = (ms) => (ms >= 100 ? ms.toFixed(0) : ms >= 10 ? ms.toFixed(1) : ms.toFixed(2));
 const maxDiff = (a, b) => a.reduce((m, v, i) => Math.max(m, Math.abs(v - b[i])), 0);
