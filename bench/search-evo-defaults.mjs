@@ -2,7 +2,7 @@
 // Compares settings of the evolutionary searcher (@flexiffusion/search-evo) on a SYNTHETIC
 // objective, to choose its defaults for small budgets (tens to a few hundred evaluations).
 //
-//   npx turbo run build --filter=@flexiffusion/search-evo
+//   npx turbo run build --filter=@flexiffusion/search-evo --filter=@flexiffusion/search-random
 //   node bench/search-evo-defaults.mjs [--seeds 20] [--seed-offset 0] [--budget 192] [--only REGEX] [--quick]
 //
 // (A few minutes for all settings with the defaults on two cores: 3 to 8 measured here.) --only keeps the settings
@@ -15,6 +15,7 @@
 // than others, errors compound, and a small deterministic "sampling noise" (±3%) is added. Its
 // figures say which search settings find low values of such a function quickly, nothing about
 // image quality.
+import { randomSearcher } from '@flexiffusion/search-random';
 import {
   createSearchSpace,
   formatSchedule,
@@ -86,22 +87,6 @@ const evaluator = {
 };
 
 // ---- the settings compared -------------------------------------------------------------------
-/** The random searcher, as in @flexiffusion/search-random (inlined so the bench needs only search-evo built). */
-const randomSearcher = () => ({
-  name: 'random',
-  ask(ctx, count) {
-    const tried = new Set(ctx.history.map((t) => t.schedule));
-    const out = [];
-    for (let budget = 200 * count; out.length < count && budget-- > 0; ) {
-      const s = ctx.space.sample(ctx.rng);
-      const key = formatSchedule(s);
-      if (tried.has(key) || ctx.cost(s).speedup < ctx.minSpeedup) continue;
-      tried.add(key);
-      out.push(s);
-    }
-    return out;
-  },
-});
 const evo = (o) => () => evolutionarySearcher(o);
 const allSettings = [
   ['random search', randomSearcher],

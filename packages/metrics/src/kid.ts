@@ -1,6 +1,7 @@
 import { MetricsError } from './errors.js';
 import { gemmABt } from './internal/linalg.js';
-import { sampleWithoutReplacement, seededRandom } from './internal/rng.js';
+import { createRng } from '@flexiffusion/schedule';
+import { sampleWithoutReplacement } from './internal/rng.js';
 import { checkDim, checkFeatures, checkFinite, checkInt, describe } from './internal/validate.js';
 
 /**
@@ -190,7 +191,10 @@ function resolveSubsets(na: number, nb: number, options: KidOptions, paired: boo
   if (random !== undefined && typeof random !== 'function') {
     throw new MetricsError('invalid-option', `Invalid rng ${describe(random)}: expected a function returning floats in [0, 1).`);
   }
-  random ??= seededRandom(checkInt(options.seed ?? 0, 'seed', Number.MIN_SAFE_INTEGER));
+  if (random === undefined) {
+    const rng = createRng(checkInt(options.seed ?? 0, 'seed', Number.MIN_SAFE_INTEGER));
+    random = () => rng.next();
+  }
   const out: (readonly [Int32Array, Int32Array])[] = [];
   for (let s = 0; s < count; s++) {
     const ia = sampleWithoutReplacement(na, size, random);

@@ -6,6 +6,7 @@ import {
   MANIFEST_FILE,
   RuntimeError,
   createPipeline,
+  manifestImageOptions,
   type AbortSignalLike,
   type DiffusionPipeline,
   type GenerateOptions,
@@ -160,8 +161,7 @@ export class NodeModel {
 
   /** The manifest's image range and crop, for {@link saveSamplesAsPng} and friends. */
   get imageOptions(): ToImageOptions {
-    const img = this.manifest.image;
-    return { range: img?.range ?? [-1, 1], ...(img?.crop ? { crop: img.crop } : {}) };
+    return manifestImageOptions(this.manifest);
   }
 
   /**

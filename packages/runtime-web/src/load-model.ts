@@ -1,6 +1,7 @@
 import {
   RuntimeError,
   createPipeline,
+  manifestImageOptions,
   type AbortSignalLike,
   type DiffusionPipeline,
   type GenerateOptions,
@@ -83,8 +84,7 @@ export class WebModel {
 
   /** The manifest's image range and crop, for {@link samplesToImageData} and {@link drawSamples}. */
   get imageOptions(): ToImageOptions {
-    const img = this.manifest.image;
-    return { range: img?.range ?? [-1, 1], ...(img?.crop ? { crop: img.crop } : {}) };
+    return manifestImageOptions(this.manifest);
   }
 
   /**

@@ -1,3 +1,4 @@
+import type { ModelManifest } from './manifest.js';
 import { RuntimeError } from './errors.js';
 
 /**
@@ -35,6 +36,23 @@ export interface ToImageOptions {
     /** Columns in the region. */
     readonly width: number;
   };
+}
+
+/**
+ * The image options a manifest implies: its value range (default [−1, 1]) and crop, for
+ * {@link samplesToImages} and the platform adapters' image helpers.
+ *
+ * @param manifest - A validated manifest.
+ * @returns `{ range, crop? }`.
+ * @example
+ * ```ts
+ * const images = samplesToImages(samples, shape, manifestImageOptions(pipeline.manifest));
+ * ```
+ * @public
+ */
+export function manifestImageOptions(manifest: Pick<ModelManifest, 'image'>): ToImageOptions {
+  const img = manifest.image;
+  return { range: img?.range ?? [-1, 1], ...(img?.crop ? { crop: img.crop } : {}) };
 }
 
 /**

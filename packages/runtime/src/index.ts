@@ -73,4 +73,4 @@ export {
   type PipelineProfile,
 } from './pipeline.js';
 export { ClipTokenizer, type ClipTokenizerOptions } from './clip-tokenizer.js';
-export { samplesToImages, imagesToSamples, imageGrid, type Image8, type ToImageOptions, type GridOptions } from './image.js';
+export { samplesToImages, imagesToSamples, imageGrid, manifestImageOptions, type Image8, type ToImageOptions, type GridOptions } from './image.js';

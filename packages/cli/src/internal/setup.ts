@@ -23,8 +23,7 @@ export async function openExtractor(command: string, model: NodeModel, device: '
   }
   const bytes = new Uint8Array(await readFile(join(model.dir, fn.file)));
   const session = await createSessionFactory({ executionProvider: device, ...(threads !== undefined ? { threads } : {}) }).create(bytes, { label: 'features' });
-  const crop = model.manifest.image?.crop;
-  const range = model.manifest.image?.range ?? [-1, 1];
+  const { range = [-1, 1], crop } = model.imageOptions;
   return new OnnxFeatureExtractor(
     session,
     fashionPreset({

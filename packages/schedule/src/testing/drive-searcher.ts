@@ -48,6 +48,22 @@ export interface DriveSearcherOptions {
 }
 
 /**
+ * Result of {@link driveSearcher}.
+ *
+ * @public
+ */
+export interface DriveSearcherResult {
+  /** Every trial, in order (with the synthetic or given objective). */
+  history: Trial[];
+  /** The proposed schedules in notation, in order. */
+  proposed: string[];
+  /** Whether the searcher ran out (returned no candidate). */
+  done: boolean;
+  /** The driver's RNG, to continue the drive. */
+  rng: Rng;
+}
+
+/**
  * Drive a searcher synchronously, as `runSearch` would, and check the contract on every ask: at
  * most `batch` candidates, all members of the space, all meeting the speed-up constraint, none a
  * duplicate of the history or of the same batch. Use it to test a custom searcher.
@@ -66,7 +82,7 @@ export interface DriveSearcherOptions {
 export function driveSearcher(
   searcher: Searcher,
   o: DriveSearcherOptions,
-): { history: Trial[]; proposed: string[]; done: boolean; rng: Rng } {
+): DriveSearcherResult {
   const rng = o.rng ?? createRng(o.seed ?? 0);
   const minSpeedup = o.minSpeedup ?? 1;
   const history: Trial[] = [...(o.history ?? [])];

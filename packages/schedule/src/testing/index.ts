@@ -18,7 +18,7 @@ import { fullStep, nullStep, partialStep, type Step } from '../step.js';
 import type { CostProfile } from '../cost.js';
 import { createRng, type Rng } from '../rng.js';
 export { driveSearcher, syntheticObjective } from './drive-searcher.js';
-export type { DriveSearcherOptions } from './drive-searcher.js';
+export type { DriveSearcherOptions, DriveSearcherResult } from './drive-searcher.js';
 
 /**
  * Options of {@link arbSchedule}.
