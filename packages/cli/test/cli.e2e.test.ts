@@ -114,6 +114,23 @@ describe('flexi search', () => {
     expect((dom.match(/<img /g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('--teacher-sampler: DPM-Solver++ candidates are judged against the DDIM teacher (its cached statistics)', { timeout: 120_000 }, async () => {
+    const dir = tmp();
+    const cache = join(dir, 'cache');
+    const base = ['search', '--model', MODEL, ...SMALL, '--trials', '1', '--baselines', 'none', '--grid-images', '0', '--cache-dir', cache];
+    const ddim = await flexi([...base, '--out', join(dir, 'ddim')]);
+    expect(ddim.code, ddim.stderr).toBe(0);
+    expect(ddim.stderr).not.toContain('teacher statistics: from the cache');
+    const dpm = await flexi([...base, '--sampler', 'dpmpp-2m', '--teacher-sampler', 'ddim', '--out', join(dir, 'dpm')]);
+    expect(dpm.code, dpm.stderr).toBe(0);
+    expect(dpm.stderr).toContain('teacher statistics: from the cache');
+    expect(JSON.parse(readFileSync(join(dir, 'dpm', 'settings.json'), 'utf8'))).toMatchObject({ sampler: 'dpmpp-2m', teacherSampler: 'ddim' });
+    // without --teacher-sampler the teacher runs DPM-Solver++ too: other images, no cache hit
+    const dpmOnly = await flexi([...base, '--sampler', 'dpmpp-2m', '--out', join(dir, 'dpm-only')]);
+    expect(dpmOnly.code, dpmOnly.stderr).toBe(0);
+    expect(dpmOnly.stderr).not.toContain('teacher statistics: from the cache');
+  });
+
   it('refuses an output folder that holds another search', { timeout: 120_000 }, async () => {
     const out = join(tmp(), 'o');
     const a = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '1', '--baselines', 'none', '--grid-images', '0', '--out', out]);

@@ -119,6 +119,18 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
     expect(maxAbsDiff(samples, x)).toBeLessThan(1e-4);
   });
 
+  it("with DDIM, 'reuse' nulls land where 'skip' nulls do; with DPM-Solver++ they do not", async () => {
+    // DDIM with a fixed ε keeps the same x̂0 and ε, so k updates with a stale ε equal one update over
+    // the merged interval: the null mode only matters for multistep samplers.
+    const opts = { schedule: 'F N N | F N N', labels: [4, 7], seeds: [5, 6], guidanceScale: 2 } as const;
+    const skip = await pipe.generate({ ...opts, nullMode: 'skip' });
+    const reuse = await pipe.generate({ ...opts, nullMode: 'reuse' });
+    expect(maxAbsDiff(skip.samples, reuse.samples)).toBeLessThan(1e-4); // float32 round-off of the extra updates
+    const dSkip = await pipe.generate({ ...opts, nullMode: 'skip', sampler: 'dpmpp-2m' });
+    const dReuse = await pipe.generate({ ...opts, nullMode: 'reuse', sampler: 'dpmpp-2m' });
+    expect(maxAbsDiff(dSkip.samples, dReuse.samples)).toBeGreaterThan(1e-3);
+  });
+
   it('partial steps feed the cache of the latest full step into the partial graph of their branch', async () => {
     const labels = [0, 9];
     const seeds = [21, 22];

@@ -12,7 +12,8 @@ export const evalSpec = {
   model: { type: 'string', default: 'fashion', help: 'model name or folder with model.json' },
   samples: { type: 'number', default: 200, min: 2, max: 1000000, integer: true, help: 'samples (same seeds for the schedule and the teacher)' },
   'timing-samples': { type: 'number', default: 16, min: 1, max: 100000, integer: true, help: 'samples timed for the wall-clock speed-up (schedule and teacher, same run)' },
-  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler' },
+  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the schedule' },
+  'teacher-sampler': { type: 'string', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the teacher (default: --sampler)' },
   'null-mode': { type: 'string', default: 'skip', choices: ['skip', 'reuse'], help: 'what null steps do' },
   guidance: { type: 'number', min: 0, max: 100, help: "classifier-free guidance scale (default: the model's)" },
   seed: { type: 'number', default: 0, min: 0, max: 2 ** 31, integer: true, help: 'seed of the first sample' },
@@ -55,6 +56,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       device,
       threads: values.threads,
       sampler: values.sampler as 'ddim' | 'dpmpp-2m',
+      teacherSampler: values['teacher-sampler'] as 'ddim' | 'dpmpp-2m' | undefined,
       nullMode: values['null-mode'] as 'skip' | 'reuse',
       guidanceScale: values.guidance,
       batchSize: values['gen-batch']!,
@@ -76,14 +78,14 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const nt = Math.min(values['timing-samples']!, values.samples!);
     const tseeds = setup.seeds.slice(0, nt);
     const tlabels = setup.labels?.slice(0, nt);
-    const time = async (s: Schedule) => {
+    const time = async (s: Schedule, sampler?: 'ddim' | 'dpmpp-2m') => {
       const t0 = performance.now();
-      await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels });
+      await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels, sampler });
       return performance.now() - t0;
     };
     await time(schedule); // warm-up
     const tSchedule = await time(schedule);
-    const tTeacher = await time(fullSchedule(T));
+    const tTeacher = await time(fullSchedule(T), values['teacher-sampler'] as 'ddim' | 'dpmpp-2m' | undefined);
     bar.done();
     const ref = await referenceStats(model);
     const feats = await setup.extractor.extract(images.data, images.dims);

@@ -17,6 +17,8 @@ interface GridEntry {
   readonly label: string;
   readonly schedule: string;
   readonly note?: string;
+  /** The sampler of this grid when it is not the search's (the teacher's). */
+  readonly sampler?: 'ddim' | 'dpmpp-2m';
 }
 
 /**
@@ -38,7 +40,7 @@ export async function buildReport(
   const wanted: GridEntry[] = [];
   if (options.gridImages > 0) {
     const T = settings.teacherSteps;
-    wanted.push({ file: 'grid-teacher.png', label: `teacher (${T} full steps)`, schedule: formatSchedule(fullSchedule(T)) });
+    wanted.push({ file: 'grid-teacher.png', label: `teacher (${T} full steps)`, schedule: formatSchedule(fullSchedule(T)), ...(settings.teacherSampler ? { sampler: settings.teacherSampler } : {}) });
     if (best) wanted.push({ file: 'grid-best.png', label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, rFID ${best.objective!.toFixed(3)}`, schedule: best.schedule });
     const fastest = pareto.at(-1);
     if (fastest && fastest.number !== best?.number) {
@@ -66,7 +68,7 @@ export async function buildReport(
       const numClasses = model.manifest.conditioning?.numClasses ?? 0;
       const columns = numClasses > 0 && n % numClasses === 0 ? numClasses : Math.ceil(Math.sqrt(n));
       for (const g of missing) {
-        const r = await pool.generate({ schedule: parseSchedule(g.schedule), seeds, labels: numClasses > 0 ? labels : undefined, signal: options.signal });
+        const r = await pool.generate({ schedule: parseSchedule(g.schedule), seeds, labels: numClasses > 0 ? labels : undefined, signal: options.signal, sampler: g.sampler });
         const images = samplesToImages(r.samples, r.shape, model.imageOptions);
         await writeAtomic(join(out, g.file), encodePng(imageGrid(images, { columns, padding: 2 })));
         gridIndex[g.file] = g.schedule;
@@ -90,6 +92,7 @@ export async function buildReport(
       'space form': settings.form,
       'rFID samples': settings.samples,
       sampler: settings.sampler,
+      ...(settings.teacherSampler ? { 'teacher sampler': settings.teacherSampler } : {}),
       'null mode': settings.nullMode,
       guidance: settings.guidance ?? 'model default',
       seed: settings.seed,

@@ -31,7 +31,8 @@ export const searchSpec = {
   'teacher-steps': { type: 'number', default: 50, min: 2, max: 1000, integer: true, help: 'T: steps of the all-full teacher schedule' },
   'segment-lengths': { type: 'string', help: 'segment lengths L to search, e.g. "5,10" (default: divisors of T in 2..T/2)' },
   form: { type: 'string', default: 'paper', choices: ['paper', 'free'], help: 'segment form of the search space' },
-  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler' },
+  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the candidates' },
+  'teacher-sampler': { type: 'string', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the teacher (default: --sampler)' },
   'null-mode': { type: 'string', default: 'skip', choices: ['skip', 'reuse'], help: 'what null steps do' },
   guidance: { type: 'number', min: 0, max: 100, help: "classifier-free guidance scale (default: the model's)" },
   seed: { type: 'number', default: 0, min: 0, max: 2 ** 31, integer: true, help: 'seed of the search and of the first sample' },
@@ -58,6 +59,8 @@ export interface SearchSettings {
   readonly segmentLengths: readonly number[];
   readonly form: 'paper' | 'free';
   readonly sampler: 'ddim' | 'dpmpp-2m';
+  /** The teacher's sampler, when it differs from the candidates' (absent: the same). */
+  readonly teacherSampler?: 'ddim' | 'dpmpp-2m';
   readonly nullMode: 'skip' | 'reuse';
   readonly guidance: number | null;
   readonly seed: number;
@@ -116,6 +119,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T),
       form: values.form as SearchSettings['form'],
       sampler: values.sampler as SearchSettings['sampler'],
+      ...(values['teacher-sampler'] !== undefined && values['teacher-sampler'] !== values.sampler ? { teacherSampler: values['teacher-sampler'] as SearchSettings['sampler'] } : {}),
       nullMode: values['null-mode'] as SearchSettings['nullMode'],
       guidance: values.guidance ?? null,
       seed: values.seed!,
@@ -156,6 +160,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         device,
         threads: values.threads,
         sampler: settings.sampler,
+        teacherSampler: settings.teacherSampler,
         nullMode: settings.nullMode,
         guidanceScale: settings.guidance ?? undefined,
         batchSize: settings.genBatch,

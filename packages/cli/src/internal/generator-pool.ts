@@ -9,6 +9,8 @@ export interface PoolRequest {
   readonly seeds: readonly number[];
   readonly labels?: readonly number[] | undefined;
   readonly signal?: AbortSignal | undefined;
+  /** This request's sampler, when it differs from the pool's (the teacher's, for instance). */
+  readonly sampler?: 'ddim' | 'dpmpp-2m' | undefined;
 }
 
 /** Settings shared by every generation of a command. */
@@ -34,6 +36,7 @@ interface Job {
   readonly schedule: string;
   readonly seeds: number[];
   readonly labels: number[] | undefined;
+  readonly sampler: 'ddim' | 'dpmpp-2m' | undefined;
   resolve(v: { samples: Float32Array; shape: [number, number, number, number] }): void;
   reject(e: unknown): void;
 }
@@ -66,8 +69,8 @@ function joinBatches(parts: { samples: Float32Array; shape: readonly [number, nu
  * batch whatever the concurrency: results are identical.
  */
 export async function createGeneratorPool(settings: PoolSettings, concurrency: number, local: NodeModel): Promise<GeneratorPool> {
-  const genOptions = (signal?: AbortSignal) => ({
-    sampler: settings.sampler,
+  const genOptions = (signal?: AbortSignal, sampler?: 'ddim' | 'dpmpp-2m') => ({
+    sampler: sampler ?? settings.sampler,
     nullMode: settings.nullMode,
     batchSize: settings.batchSize,
     ...(settings.guidanceScale !== undefined ? { guidanceScale: settings.guidanceScale } : {}),
@@ -83,7 +86,7 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         for (const seeds of seedChunks) {
           const labels = req.labels?.slice(offset, offset + seeds.length);
           offset += seeds.length;
-          parts.push(await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal) }));
+          parts.push(await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal, req.sampler) }));
         }
         return joinBatches(parts);
       },
@@ -103,7 +106,7 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
       const w = idle.pop()!;
       const job = queue.shift()!;
       running.set(w, job);
-      w.postMessage({ type: 'generate', id: job.id, schedule: job.schedule, seeds: job.seeds, labels: job.labels, options: genOptions() });
+      w.postMessage({ type: 'generate', id: job.id, schedule: job.schedule, seeds: job.seeds, labels: job.labels, options: genOptions(undefined, job.sampler) });
     }
   };
   await Promise.all(
@@ -146,7 +149,7 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         const labels = req.labels?.slice(offset, offset + seeds.length);
         offset += seeds.length;
         return new Promise<{ samples: Float32Array; shape: [number, number, number, number] }>((resolve, reject) => {
-          const job: Job = { id: nextId++, schedule: key, seeds, labels, resolve, reject };
+          const job: Job = { id: nextId++, schedule: key, seeds, labels, sampler: req.sampler, resolve, reject };
           queue.push(job);
           req.signal?.addEventListener('abort', () => {
             const i = queue.indexOf(job);

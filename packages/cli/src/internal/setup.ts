@@ -64,6 +64,8 @@ export interface EvaluationSettings extends PoolSettings {
   readonly concurrency: number;
   readonly cacheDir: string;
   readonly threads?: number | undefined;
+  /** The teacher's sampler when it differs from the candidates' (`sampler`). */
+  readonly teacherSampler?: 'ddim' | 'dpmpp-2m' | undefined;
 }
 
 /** Model + generator pool + extractor + rFID evaluator with a file-backed teacher cache. */
@@ -82,7 +84,7 @@ export async function createEvaluationSetup(
   let last: { data: Float32Array; dims: [number, number, number, number] } | undefined;
   const evaluator = createRfidEvaluator({
     generate: async (schedule, req) => {
-      const r = await pool.generate({ schedule, seeds: req.seeds, labels: req.labels, signal: req.signal });
+      const r = await pool.generate({ schedule, seeds: req.seeds, labels: req.labels, signal: req.signal, ...(schedule === teacher && s.teacherSampler ? { sampler: s.teacherSampler } : {}) });
       last = { data: r.samples, dims: [...r.shape] };
       return { data: r.samples, dims: [...r.shape] };
     },
@@ -93,7 +95,8 @@ export async function createEvaluationSetup(
     costProfile: model.costProfile,
     cache: fileStatsCache(s.cacheDir),
     modelId: `${model.manifest.name}:${model.manifest.unet.sha256 ?? 'unhashed'}`,
-    sampler: { sampler: s.sampler, guidance: s.guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1, nullMode: s.nullMode, batchSize: s.batchSize },
+    // keys the teacher's cached statistics: the teacher's own sampler settings
+    sampler: { sampler: s.teacherSampler ?? s.sampler, guidance: s.guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1, nullMode: s.nullMode, batchSize: s.batchSize },
     ...(onProgress ? { onProgress } : {}),
   });
   return { pool, extractor, evaluator, teacher, seeds, labels, lastImages: () => last };
