@@ -5,11 +5,20 @@
 // test set, its change vs the teacher, rFID, KID, class accuracy, search time.
 //
 //   npm run bench:headline -- [--quick] [--targets 2,3,4] [--trials 60] [--search-samples 100]
-//                             [--fid-samples 5000] [--write]
+//                             [--fid-samples 5000] [--variants dpmpp,free,latency] [--threads N]
+//                             [--write]
 //
 // Everything long is cached under bench/.cache/ and resumes: searches keep their trials in a
 // FileTrialStore per (searcher, target), generated features are cached per schedule in chunks of
-// 100 seeds. All rows use the same seeds. --write writes docs/benchmarks.json, docs/headline.svg
+// 100 seeds (several processes may fill the cache side by side). All rows use the same seeds.
+// --variants adds one more evolutionary search per target for each of:
+//   dpmpp    the candidates run with DPM-Solver++ 2M (the teacher stays DDIM-50); also adds
+//            DPM-Solver++-k baselines, so the sampler change is compared like for like;
+//   free     the 'free' space form (any step kind after each segment's F; segments of 2, 5, 10);
+//   latency  the speed-up constraint counts measured step latencies instead of MACs (partial
+//            steps cost relatively more time than MACs on this small model).
+// --only-variants runs just the variant searches and their rows (to fill the caches from a second
+// process while another runs the rest; never two processes on the same search). --write writes docs/benchmarks.json, docs/headline.svg
 // and the "headline" section of docs/benchmarks.md.
 import { cpus } from 'node:os';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
@@ -17,7 +26,7 @@ import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileTrialStore, createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
 import { OnnxFeatureExtractor, createMemoryStatsCache, createRfidEvaluator, deserializeStats, fashionPreset, featureStats, fid, frechetDistance, kernelInceptionDistance } from '@flexiffusion/metrics';
-import { createSearchSpace, formatSchedule, fullSchedule, parseSchedule, runSearch, scheduleCost } from '@flexiffusion/schedule';
+import { createRng, createSearchSpace, formatSchedule, fullSchedule, parseSchedule, runSearch, scheduleCost, uniformSchedule } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { baselineGrid, gridSearcher } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
@@ -34,6 +43,9 @@ const { values: args } = parseArgs({
     'null-mode': { type: 'string', default: 'skip' },
     form: { type: 'string', default: 'paper' },
     write: { type: 'boolean', default: false },
+    threads: { type: 'string' },
+    variants: { type: 'string', default: '' },
+    'only-variants': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -46,7 +58,7 @@ const nullMode = args['null-mode'];
 const log = (s) => process.stderr.write(`${s}\n`);
 const root = join(import.meta.dirname, '.cache');
 
-const model = await loadModel('fashion', { threads: cpus().length });
+const model = await loadModel('fashion', { threads: Number(args.threads ?? cpus().length) });
 const m = model.manifest;
 const guidance = m.conditioning.defaultGuidanceScale;
 const settings = { guidanceScale: guidance, sampler: 'ddim', nullMode, batchSize: 50 };
@@ -57,23 +69,31 @@ const profile = model.costProfile;
 const teacher = fullSchedule(T);
 const dim = extractor.dim;
 
-// --- the evaluator every search uses (rFID at searchSamples, same seeds for all)
+// --- the evaluator every search uses (rFID at searchSamples, same seeds for all); the teacher
+// always runs with DDIM, candidates with the search's sampler
 const seeds = Array.from({ length: searchSamples }, (_, i) => i);
 const labels = seeds.map((s) => s % 10);
-const evaluator = createRfidEvaluator({
-  generate: async (schedule, req) => {
-    const r = await model.generate({ schedule, seeds: req.seeds, labels: req.labels, ...settings, ...(req.signal ? { signal: req.signal } : {}) });
-    return { data: r.samples, dims: [...r.shape] };
-  },
-  extractor,
-  teacher,
-  seeds,
-  labels,
-  costProfile: profile,
-  cache: createMemoryStatsCache(),
-  modelId: m.unet.sha256,
-  sampler: settings,
-});
+const variants = args.variants === '' ? [] : args.variants.split(',');
+for (const v of variants) if (!['dpmpp', 'free', 'latency'].includes(v)) throw new Error(`unknown --variants entry "${v}": expected dpmpp, free or latency`);
+const studentSamplers = ['ddim', ...(variants.includes('dpmpp') ? ['dpmpp-2m'] : [])];
+const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
+const teacherCache = createMemoryStatsCache();
+const evaluatorFor = (sampler) =>
+  createRfidEvaluator({
+    generate: async (schedule, req) => {
+      const r = await model.generate({ schedule, seeds: req.seeds, labels: req.labels, ...(schedule === teacher ? settings : settingsFor(sampler)), ...(req.signal ? { signal: req.signal } : {}) });
+      return { data: r.samples, dims: [...r.shape] };
+    },
+    extractor,
+    teacher,
+    seeds,
+    labels,
+    costProfile: profile,
+    cache: teacherCache,
+    modelId: m.unet.sha256,
+    sampler: settings,
+  });
+const samplerLabel = { ddim: 'DDIM', 'dpmpp-2m': 'DPM-Solver++' };
 
 // --- searches: evo, random, grid at each target, same budget, resumable
 const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10, 25], branches: model.branches, form: args.form });
@@ -86,32 +106,77 @@ const searchers = {
   random: () => [randomSearcher(), space],
   grid: () => [gridSearcher({ stride: gridSpace.size() / BigInt(trials * 8) + 1n }), gridSpace],
 };
+// the latency cost profile: measured once (time per sample of T = 10 schedules, 32 samples) and
+// kept in bench/.cache so that resumed searches see the same constraint
+async function latencyProfile() {
+  const file = join(root, `latency-profile-${m.unet.sha256.slice(0, 16)}.json`);
+  try {
+    return JSON.parse(await readFile(file, 'utf8'));
+  } catch {
+    const time = async (text) => {
+      const opts = { schedule: parseSchedule(text), seeds: Array.from({ length: 32 }, (_, i) => i), labels: Array.from({ length: 32 }, (_, i) => i % 10), ...settings, batchSize: 32 };
+      await model.generate(opts);
+      let best = Infinity;
+      for (let i = 0; i < 2; i++) {
+        const t0 = performance.now();
+        await model.generate(opts);
+        best = Math.min(best, performance.now() - t0);
+      }
+      return best;
+    };
+    const full = (await time('F F F F F F F F F F')) / 10;
+    const partial = [];
+    for (let b = 0; b < model.branches; b++) partial.push(Math.round((((await time(`F${` P${b}`.repeat(9)}`)) - full) / 9 / full) * 100) / 100);
+    const p = { fullMacs: 1, partialMacs: partial, measured: new Date().toISOString(), threads: Number(args.threads ?? cpus().length) };
+    await mkdir(root, { recursive: true });
+    await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
+    await rename(`${file}.tmp`, file);
+    return p;
+  }
+}
+const latency = variants.includes('latency') ? await latencyProfile() : undefined;
+if (latency) log(`latency cost profile: partial steps cost ${latency.partialMacs.join(' / ')} of a full step`);
+// the free form has (B + 2)^(L − 1) variants per segment: L = 25 would exceed 2^53, so L ≤ 10
+const freeSpace = () => createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
 const found = [];
+const runs = [];
 for (const target of targets) {
-  for (const [name, make] of Object.entries(searchers)) {
+  for (const [name, make] of Object.entries(searchers)) runs.push({ target, name, make, sampler: 'ddim' });
+  if (variants.includes('dpmpp')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'dpmpp-2m', label: 'Flexiffusion + DPM-Solver++' });
+  if (variants.includes('free')) runs.push({ target, name: 'flexiffusion', make: () => [evolutionarySearcher(), freeSpace()], sampler: 'ddim', label: "Flexiffusion, 'free' form" });
+  if (variants.includes('latency')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'ddim', cost: latency, label: 'Flexiffusion, latency cost' });
+}
+for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
+  {
     const [searcher, searchSpace] = make();
-    const dir = join(root, 'headline', cacheKey({ name, target, trials, searchSamples, settings, space: searchSpace.describe(), unet: m.unet.sha256 }));
+    const evaluator = evaluatorFor(sampler);
+    const runSettings = settingsFor(sampler);
+    const dir = join(root, 'headline', cacheKey({ name, target, trials, searchSamples, settings: runSettings, space: searchSpace.describe(), unet: m.unet.sha256, ...(cost ? { cost: cost.partialMacs } : {}) }));
     await mkdir(dir, { recursive: true });
     const t0 = performance.now();
     const r = await runSearch({
-      space: searchSpace, searcher, evaluator, costProfile: profile, trials, minSpeedup: target, batchSize: 4, seed: 0,
-      store: new FileTrialStore(dir), meta: { searchSamples, settings },
-      onProgress: (p) => log(`  ${name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`),
+      space: searchSpace, searcher, evaluator, costProfile: cost ?? profile, trials, minSpeedup: target, batchSize: 4, seed: 0,
+      store: new FileTrialStore(dir), meta: { searchSamples, settings: runSettings },
+      onProgress: (p) => log(`  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`),
     });
     // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
     const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
-    log(`${name} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
-    if (r.best) found.push({ method: `${name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds });
+    log(`${label ?? name} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
+    const method = label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
+    if (r.best) found.push({ method: `${method} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
   }
 }
 
 // --- every row: baselines and found schedules, measured the same way
-const rows = [{ method: 'teacher DDIM-50', schedule: teacher, searchSeconds: 0 }];
-for (const b of baselineGrid(T, { branches: model.branches })) rows.push({ method: b.label, schedule: b.schedule, searchSeconds: 0 });
+const rows = [{ method: 'teacher DDIM-50', schedule: teacher, searchSeconds: 0, sampler: 'ddim' }];
+if (!args['only-variants']) for (const b of baselineGrid(T, { branches: model.branches })) rows.push({ method: b.label, schedule: b.schedule, searchSeconds: 0, sampler: 'ddim' });
+for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-variants'])) {
+  for (const k of [25, 17, 12, 10]) rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
+}
 rows.push(...found);
 const timeSeeds = Array.from({ length: 32 }, (_, i) => i);
-const perSample = async (schedule) => {
-  const opts = { schedule, seeds: timeSeeds, labels: timeSeeds.map((s) => s % 10), ...settings, batchSize: 32 };
+const perSample = async (schedule, sampler = 'ddim') => {
+  const opts = { schedule, seeds: timeSeeds, labels: timeSeeds.map((s) => s % 10), ...settingsFor(sampler), batchSize: 32 };
   await model.generate(opts);
   const t0 = performance.now();
   await model.generate(opts);
@@ -121,8 +186,9 @@ const teacherMs = await perSample(teacher);
 const teacherF = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: teacher, count: fidSamples, settings, logitsName: 'logits' });
 const teacherFid = fid(featureStats(teacherF.features, dim), ref);
 const out = [];
+const kept = [];
 for (const row of rows) {
-  const f = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings, logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
+  const f = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
   const n = searchSamples * dim;
   const rfid = frechetDistance(featureStats(f.features.subarray(0, n), dim, { keepFeatures: true }), featureStats(teacherF.features.subarray(0, n), dim, { keepFeatures: true }));
   const kid = kernelInceptionDistance(f.features.subarray(0, n), teacherF.features.subarray(0, n), dim, { paired: true, subsets: 1, subsetSize: searchSamples }).mean;
@@ -133,10 +199,12 @@ for (const row of rows) {
     if (arg === i % 10) correct++;
   }
   const fidValue = fid(featureStats(f.features, dim), ref);
-  const ms = row.schedule === teacher ? teacherMs : await perSample(row.schedule);
+  kept.push(f.features);
+  const ms = row.schedule === teacher ? teacherMs : await perSample(row.schedule, row.sampler);
   out.push({
     method: row.method,
     schedule: formatSchedule(row.schedule),
+    sampler: row.sampler,
     macSpeedup: scheduleCost(row.schedule, profile).speedup,
     wallSpeedup: teacherMs / ms,
     fid: fidValue,
@@ -149,15 +217,100 @@ for (const row of rows) {
   log(`${row.method}: ${out.at(-1).macSpeedup.toFixed(2)}× MACs, ${out.at(-1).wallSpeedup.toFixed(2)}× wall, FID ${fidValue.toFixed(3)} (${out.at(-1).fidDegradationPct.toFixed(1)}%)`);
 }
 
+// --- noise: a paired bootstrap over the seeds (the same resampled seeds for every row) gives each
+// row's FID per replicate, so the spread of any difference between rows is known
+const B = quick ? 10 : 50;
+const boot = kept.map(() => new Float64Array(B));
+{
+  const rng = createRng(7);
+  const tmp = new Float32Array(fidSamples * dim);
+  for (let b = 0; b < B; b++) {
+    const idx = Array.from({ length: fidSamples }, () => Math.floor(rng.next() * fidSamples));
+    kept.forEach((feats, r) => {
+      idx.forEach((j, i) => tmp.set(feats.subarray(j * dim, (j + 1) * dim), i * dim));
+      boot[r][b] = fid(featureStats(tmp, dim), ref);
+    });
+  }
+}
+const sd = (xs) => {
+  const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / (xs.length - 1));
+};
+const teacherRow = out.findIndex((r) => r.method.startsWith('teacher'));
+out.forEach((r, i) => {
+  r.fidChangeSdPct = (sd(Array.from(boot[i], (v, b) => v - boot[teacherRow][b])) / teacherFid) * 100;
+});
+// matched cost: each searched row against the k-step curve of a sampler (linear interpolation in
+// MAC speed-up between the two nearest DDIM-k / DPM-Solver++-k rows), with the bootstrap spread
+const curve = (sampler) =>
+  out
+    .map((r, i) => ({ r, i }))
+    .filter(({ r }) => r.sampler === sampler && (/^(DDIM|DPM-Solver\+\+)-\d+$/.test(r.method) || r.method.startsWith('teacher')))
+    .sort((a, b) => a.r.macSpeedup - b.r.macSpeedup);
+const against = (i, sampler) => {
+  const c = curve(sampler);
+  const s = out[i].macSpeedup;
+  for (let j = 0; j + 1 < c.length; j++) {
+    const lo = c[j], hi = c[j + 1];
+    if (s >= lo.r.macSpeedup && s <= hi.r.macSpeedup) {
+      const w = (s - lo.r.macSpeedup) / (hi.r.macSpeedup - lo.r.macSpeedup);
+      const base = (1 - w) * lo.r.fid + w * hi.r.fid;
+      const diffs = Array.from(boot[i], (v, b) => v - ((1 - w) * boot[lo.i][b] + w * boot[hi.i][b]));
+      return { base, diff: out[i].fid - base, sd: sd(diffs), between: `${lo.r.method.replace('teacher ', '')} and ${hi.r.method}` };
+    }
+  }
+  return undefined;
+};
 const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const pm = (x, d = 1) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), d)}`;
+const matched = [];
+out.forEach((r, i) => {
+  if (r.searchSeconds === 0) return;
+  for (const sampler of [...new Set(['ddim', r.sampler])]) {
+    const a = against(i, sampler);
+    if (a) matched.push(`| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.fid, 3)} | ${samplerLabel[sampler] ?? sampler}-k between ${a.between}: ${fmt(a.base, 3)} | ${pm(a.diff, 3)} ± ${fmt(a.sd, 3)} |`);
+  }
+});
+const best = (pred) => {
+  const ok = out.filter((r) => pred(r) && r.fidDegradationPct < 5);
+  return ok.length === 0 ? undefined : ok.reduce((a, b) => (b.wallSpeedup > a.wallSpeedup ? b : a));
+};
+const families = [
+  ['Flexiffusion, any variant', (r) => r.method.startsWith('Flexiffusion')],
+  ['Flexiffusion, the paper\'s setting', (r) => r.method.startsWith('Flexiffusion (evolutionary)')],
+  ['DDIM-k', (r) => /^DDIM-\d+$/.test(r.method)],
+  ['DeepCache', (r) => r.method.startsWith('DeepCache')],
+  ['random / grid search', (r) => / search /.test(r.method)],
+  ['DPM-Solver++-k', (r) => /^DPM-Solver\+\+-\d+$/.test(r.method)],
+];
+const summary = families
+  .map(([name, pred]) => [name, best(pred)])
+  .filter(([name, r]) => r !== undefined || out.some(families.find((f) => f[0] === name)[1]))
+  .map(([name, r]) => (r ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} |` : `| ${name} | none under 5% | – | – | – |`));
 const table = [
-  `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each at rFID@${searchSamples}. Wall-clock speed-up: time per sample on 32 samples, this run, onnxruntime-node CPU.`,
+  `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each at rFID@${searchSamples}. Wall-clock speed-up: time per sample on 32 samples, this run, onnxruntime-node CPU. Search (s): the sum of the stored trials' evaluation times, as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column).`,
   '',
-  '| method | MAC speed-up | wall speed-up | FID | FID change | rFID | KID | class acc. | search (s) |',
-  '| --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: |',
-  ...out.map((r) => `| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.fid, 3)} | ${r.fidDegradationPct >= 0 ? '+' : ''}${fmt(r.fidDegradationPct, 1)}% | ${fmt(r.rfid, 3)} | ${fmt(r.kid, 4)} | ${fmt(r.classAccuracy * 100, 1)}% | ${fmt(r.searchSeconds, 0)} |`),
+  `FID change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates, the same resampled seeds for every row) — differences smaller than about twice that are noise.`,
+  '',
+  '| method | sampler | MAC speed-up | wall speed-up | FID | FID change | rFID | KID | class acc. | search (s) | schedule |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...out.map((r) => `| ${r.method} | ${samplerLabel[r.sampler] ?? r.sampler} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.fid, 3)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${fmt(r.rfid, 3)} | ${fmt(r.kid, 4)} | ${fmt(r.classAccuracy * 100, 1)}% | ${fmt(r.searchSeconds, 0)} | \`${(r.schedule.length > 60 ? `${r.schedule.slice(0, 57)}…` : r.schedule).replaceAll('|', '\\|')}\` |`),
   '',
   '![FID vs speed-up](headline.svg)',
+  '',
+  '### Fastest row under 5% FID degradation, per method',
+  '',
+  '| methods | row | wall speed-up | MAC speed-up | FID change |',
+  '| --- | --- | ---: | ---: | ---: |',
+  ...summary,
+  '',
+  '### Searched schedules against the k-step baselines at the same MAC speed-up',
+  '',
+  'The baseline FID is interpolated linearly in MAC speed-up between the two nearest k-step rows of the sampler; ± is the paired bootstrap standard deviation of the difference. Negative: the searched schedule is better.',
+  '',
+  '| row | MAC speed-up | FID | baseline at that speed-up | difference |',
+  '| --- | ---: | ---: | --- | ---: |',
+  ...matched,
 ].join('\n');
 console.log(table);
 
@@ -168,7 +321,7 @@ function svg(rows) {
   const x0 = Math.min(1, ...xs) * 0.95, x1 = Math.max(...xs) * 1.05, y0 = 0, y1 = Math.max(...ys) * 1.1;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => H - B - ((v - y0) / (y1 - y0)) * (H - TOP - B);
-  const color = (m) => (m.startsWith('Flexiffusion') ? '#c00' : m.startsWith('DDIM') ? '#1f5fbf' : m.startsWith('DeepCache') ? '#e08a00' : m.startsWith('teacher') ? '#000' : '#777');
+  const color = (m) => (m.startsWith('Flexiffusion') ? '#c00' : m.startsWith('DDIM') ? '#1f5fbf' : m.startsWith('DeepCache') ? '#e08a00' : m.startsWith('DPM') ? '#2a9d3a' : m.startsWith('teacher') ? '#000' : '#777');
   const pts = rows.map((r) => `<circle cx="${X(r.wallSpeedup).toFixed(1)}" cy="${Y(r.fid).toFixed(1)}" r="5" fill="${color(r.method)}"><title>${r.method}: ${r.wallSpeedup.toFixed(2)}×, FID ${r.fid.toFixed(3)}</title></circle><text x="${(X(r.wallSpeedup) + 7).toFixed(1)}" y="${(Y(r.fid) + 4).toFixed(1)}" font-size="9">${r.method.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`).join('');
   return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#fff"/><line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${TOP}" x2="${L}" y2="${H - B}" stroke="#333"/><text x="${(W + L) / 2}" y="${H - 12}" text-anchor="middle" font-size="12">measured wall-clock speed-up over the DDIM-${T} teacher (CPU)</text><text transform="translate(16 ${(H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="12">FID vs test set (${fidSamples} samples)</text>${[x0, (x0 + x1) / 2, x1].map((v) => `<text x="${X(v)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${v.toFixed(1)}×</text>`).join('')}${[y0, (y0 + y1) / 2, y1].map((v) => `<text x="${L - 4}" y="${Y(v) + 3}" text-anchor="end" font-size="10">${v.toFixed(2)}</text>`).join('')}${pts}</svg>`;
 }

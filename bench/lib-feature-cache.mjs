@@ -3,7 +3,7 @@
 // interrupted run — or one spread over several sessions — loses at most one chunk.
 import { createHash } from 'node:crypto';
 import { existsSync } from 'node:fs';
-import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { mkdir, open, readFile, rename, rm, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { formatSchedule } from '@flexiffusion/schedule';
 
@@ -29,12 +29,21 @@ export async function cachedFeatures({ dir, model, extractor, schedule, count, s
   const logits = numClasses > 0 ? new Float32Array(count * numClasses) : undefined;
   let genMs = 0;
   let generated = 0;
-  for (let start = 0; start < count; start += CHUNK) {
-    const n = Math.min(CHUNK, count - start);
-    const file = join(folder, `chunk-${String(start / CHUNK).padStart(5, '0')}.bin`);
-    let bytes;
-    if (existsSync(file)) bytes = await readFile(file);
-    if (!bytes || bytes.length !== CHUNK * (dim + numClasses) * 4) {
+  const chunkBytes = CHUNK * (dim + numClasses) * 4;
+  const fileOf = (start) => join(folder, `chunk-${String(start / CHUNK).padStart(5, '0')}.bin`);
+  const cached = async (start) => {
+    const file = fileOf(start);
+    if (!existsSync(file)) return undefined;
+    const bytes = await readFile(file);
+    return bytes.length === chunkBytes ? bytes : undefined;
+  };
+  // Generates one chunk unless another process holds its lock (then returns undefined).
+  const generate = async (start) => {
+    const file = fileOf(start);
+    if (!(await claim(`${file}.lock`))) return undefined;
+    try {
+      const again = await cached(start);
+      if (again) return again;
       const seeds = Array.from({ length: CHUNK }, (_, i) => start + i);
       const labels = numClasses > 0 ? seeds.map((s) => s % numClasses) : undefined;
       const t0 = performance.now();
@@ -42,20 +51,69 @@ export async function cachedFeatures({ dir, model, extractor, schedule, count, s
       genMs += performance.now() - t0;
       generated += CHUNK;
       const outs = await extractor.run(r.samples, r.shape, logits ? [extractor.spec.output, logitsName] : [extractor.spec.output]);
-      const f = outs[extractor.spec.output].data;
       const buf = new Float32Array(CHUNK * (dim + numClasses));
-      buf.set(f, 0);
+      buf.set(outs[extractor.spec.output].data, 0);
       if (logits) buf.set(outs[logitsName].data, CHUNK * dim);
-      bytes = Buffer.from(buf.buffer);
-      await writeFile(`${file}.tmp`, bytes);
-      await rename(`${file}.tmp`, file);
+      const bytes = Buffer.from(buf.buffer);
+      await writeFile(`${file}.tmp.${process.pid}`, bytes);
+      await rename(`${file}.tmp.${process.pid}`, file);
       onChunk?.(start + CHUNK, count);
+      return bytes;
+    } finally {
+      await rm(`${file}.lock`, { force: true });
     }
+  };
+  const place = (start, bytes) => {
+    const n = Math.min(CHUNK, count - start);
     const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
     features.set(all.subarray(0, n * dim), start * dim);
     if (logits) logits.set(all.subarray(CHUNK * dim, CHUNK * dim + n * numClasses), start * numClasses);
+  };
+  // Several processes may fill the same cache (e.g. the headline and rank benches side by side):
+  // each takes the chunks nobody else is generating, then waits for the rest.
+  let pending = [];
+  for (let start = 0; start < count; start += CHUNK) {
+    const bytes = (await cached(start)) ?? (await generate(start));
+    if (bytes) place(start, bytes);
+    else pending.push(start);
+  }
+  while (pending.length > 0) {
+    await new Promise((r) => setTimeout(r, 2000));
+    const still = [];
+    for (const start of pending) {
+      const bytes = (await cached(start)) ?? (await generate(start));
+      if (bytes) place(start, bytes);
+      else still.push(start);
+    }
+    pending = still;
   }
   return { features, logits, genMs, generated };
+}
+
+/** Takes a lock file; a lock whose process is gone is stale and taken over. */
+async function claim(lock) {
+  for (let attempt = 0; attempt < 2; attempt++) {
+    try {
+      const h = await open(lock, 'wx');
+      await h.writeFile(String(process.pid));
+      await h.close();
+      return true;
+    } catch (e) {
+      if (e.code !== 'EEXIST') throw e;
+      const pid = Number(await readFile(lock, 'utf8').catch(() => ''));
+      let alive = pid > 0;
+      if (alive) {
+        try {
+          process.kill(pid, 0);
+        } catch {
+          alive = false;
+        }
+      }
+      if (alive) return false;
+      await rm(lock, { force: true });
+    }
+  }
+  return false;
 }
 
 /** Spearman rank correlation (average ranks for ties). */

@@ -48,7 +48,7 @@ for (const k of [35, 25, 20, 17, 14, 12, 10]) schedules.push({ label: `DDIM-${k}
 for (const N of [2, 3, 5]) for (let b = 0; b < model.branches; b++) schedules.push({ label: `DeepCache N=${N} b=${b}`, schedule: deepCacheSchedule(T, N, b) });
 const space = createSearchSpace({ steps: T, segmentLengths: [5, 10], branches: model.branches });
 const rng = createRng(2024);
-const targets = [1.5, 2, 2.5, 3, 3.5, 4, 4.5, 5];
+const targets = [2, 3, 4, 5];
 for (const target of targets) {
   for (let tries = 0; tries < 10000; tries++) {
     const s = space.sample(rng);
