@@ -315,15 +315,46 @@ const table = [
 console.log(table);
 
 function svg(rows) {
-  const W = 720, H = 420, L = 60, R = 20, TOP = 20, B = 48;
+  const W = 820, H = 480, L = 64, R = 190, TOP = 20, B = 48;
   const xs = rows.map((r) => r.wallSpeedup);
   const ys = rows.map((r) => r.fid);
-  const x0 = Math.min(1, ...xs) * 0.95, x1 = Math.max(...xs) * 1.05, y0 = 0, y1 = Math.max(...ys) * 1.1;
+  const x0 = Math.min(1, ...xs) * 0.95, x1 = Math.max(...xs) * 1.05;
+  const y0 = Math.min(...ys) * 0.95, y1 = Math.max(...ys) * 1.05;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => H - B - ((v - y0) / (y1 - y0)) * (H - TOP - B);
-  const color = (m) => (m.startsWith('Flexiffusion') ? '#c00' : m.startsWith('DDIM') ? '#1f5fbf' : m.startsWith('DeepCache') ? '#e08a00' : m.startsWith('DPM') ? '#2a9d3a' : m.startsWith('teacher') ? '#000' : '#777');
-  const pts = rows.map((r) => `<circle cx="${X(r.wallSpeedup).toFixed(1)}" cy="${Y(r.fid).toFixed(1)}" r="5" fill="${color(r.method)}"><title>${r.method}: ${r.wallSpeedup.toFixed(2)}×, FID ${r.fid.toFixed(3)}</title></circle><text x="${(X(r.wallSpeedup) + 7).toFixed(1)}" y="${(Y(r.fid) + 4).toFixed(1)}" font-size="9">${r.method.replace(/&/g, '&amp;').replace(/</g, '&lt;')}</text>`).join('');
-  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}"><rect width="${W}" height="${H}" fill="#fff"/><line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${TOP}" x2="${L}" y2="${H - B}" stroke="#333"/><text x="${(W + L) / 2}" y="${H - 12}" text-anchor="middle" font-size="12">measured wall-clock speed-up over the DDIM-${T} teacher (CPU)</text><text transform="translate(16 ${(H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="12">FID vs test set (${fidSamples} samples)</text>${[x0, (x0 + x1) / 2, x1].map((v) => `<text x="${X(v)}" y="${H - B + 14}" text-anchor="middle" font-size="10">${v.toFixed(1)}×</text>`).join('')}${[y0, (y0 + y1) / 2, y1].map((v) => `<text x="${L - 4}" y="${Y(v) + 3}" text-anchor="end" font-size="10">${v.toFixed(2)}</text>`).join('')}${pts}</svg>`;
+  const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
+  const groups = [
+    ['teacher (DDIM-50)', '#000', (m) => m.startsWith('teacher')],
+    ['DDIM-k', '#1f5fbf', (m) => /^DDIM-\d+$/.test(m)],
+    ['DPM-Solver++-k', '#2a9d3a', (m) => /^DPM-Solver\+\+-\d+$/.test(m)],
+    ['DeepCache', '#e08a00', (m) => m.startsWith('DeepCache')],
+    ['random / grid search', '#888', (m) => / search /.test(m)],
+    ['Flexiffusion (paper setting)', '#c00', (m) => m.startsWith('Flexiffusion (evolutionary)')],
+    ['Flexiffusion variants', '#8a2be2', (m) => m.startsWith('Flexiffusion')],
+  ];
+  const group = (m) => groups.find((g) => g[2](m)) ?? groups[4];
+  // the k-step baselines as curves (sorted by speed-up), every row as a point with a tooltip;
+  // only searched rows carry a text label
+  const curves = groups.slice(1, 3).map(([, color, pred]) => {
+    const pts = rows.filter((r) => pred(r.method) || (color === '#1f5fbf' && r.method.startsWith('teacher'))).sort((a, b) => a.wallSpeedup - b.wallSpeedup);
+    return pts.length > 1 ? `<polyline fill="none" stroke="${color}" stroke-opacity="0.5" points="${pts.map((r) => `${X(r.wallSpeedup).toFixed(1)},${Y(r.fid).toFixed(1)}`).join(' ')}"/>` : '';
+  });
+  const short = (m) => m.replace('Flexiffusion (evolutionary)', 'Flexi').replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM').replace("Flexiffusion, 'free' form", 'Flexi free').replace('Flexiffusion, latency cost', 'Flexi latency').replace(' search', '');
+  const pts = rows
+    .map((r) => {
+      const [, color] = group(r.method);
+      const cx = X(r.wallSpeedup).toFixed(1), cy = Y(r.fid).toFixed(1);
+      const label = r.searchSeconds > 0 ? `<text x="${(Number(cx) + 6).toFixed(1)}" y="${(Number(cy) - 4).toFixed(1)}" font-size="9" fill="${color}">${esc(short(r.method))}</text>` : '';
+      return `<circle cx="${cx}" cy="${cy}" r="4.5" fill="${color}"><title>${esc(r.method)}: ${r.wallSpeedup.toFixed(2)}× wall, FID ${r.fid.toFixed(3)}</title></circle>${label}`;
+    })
+    .join('');
+  const legend = groups.map(([name, color], i) => `<circle cx="${W - R + 16}" cy="${TOP + 14 + i * 18}" r="4.5" fill="${color}"/><text x="${W - R + 26}" y="${TOP + 18 + i * 18}" font-size="11">${esc(name)}</text>`).join('');
+  const t = rows.find((r) => r.method.startsWith('teacher'));
+  const limit = t ? `<line x1="${L}" x2="${W - R}" y1="${Y(t.fid * 1.05).toFixed(1)}" y2="${Y(t.fid * 1.05).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3" stroke-opacity="0.6"/><text x="${W - R - 4}" y="${(Y(t.fid * 1.05) - 4).toFixed(1)}" text-anchor="end" font-size="10" fill="#c00">teacher FID + 5%</text>` : '';
+  const ticksX = [];
+  for (let v = Math.ceil(x0); v <= x1; v++) ticksX.push(v);
+  const ticksY = [y0, (2 * y0 + y1) / 3, (y0 + 2 * y1) / 3, y1];
+  return `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" font-family="sans-serif"><rect width="${W}" height="${H}" fill="#fff"/><line x1="${L}" y1="${H - B}" x2="${W - R}" y2="${H - B}" stroke="#333"/><line x1="${L}" y1="${TOP}" x2="${L}" y2="${H - B}" stroke="#333"/><text x="${(W - R + L) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">measured wall-clock speed-up over the DDIM-${T} teacher (onnxruntime-node, CPU)</text><text transform="translate(16 ${(H - B) / 2}) rotate(-90)" text-anchor="middle" font-size="12">FID vs test set (${fidSamples} samples)</text>${ticksX.map((v) => `<line x1="${X(v)}" x2="${X(v)}" y1="${H - B}" y2="${H - B + 4}" stroke="#333"/><text x="${X(v)}" y="${H - B + 16}" text-anchor="middle" font-size="10">${v}×</text>`).join('')}${ticksY.map((v) => `<text x="${L - 4}" y="${Y(v) + 3}" text-anchor="end" font-size="10">${v.toFixed(2)}</text>`).join('')}${limit}${curves.join('')}${pts}${legend}</svg>`;
 }
 
 if (args.write) {
