@@ -5,7 +5,8 @@
 // test set, its change vs the teacher, rFID, KID, class accuracy, search time.
 //
 //   npm run bench:headline -- [--quick] [--targets 2,3,4] [--trials 60] [--search-samples 100]
-//                             [--fid-samples 5000] [--variants dpmpp,free,latency] [--threads N]
+//                             [--fid-samples 5000] [--variants dpmpp,free,latency,free-dpmpp]
+//                             [--threads N]
 //                             [--write]
 //
 // Everything long is cached under bench/.cache/ and resumes: searches keep their trials in a
@@ -16,7 +17,8 @@
 //            DPM-Solver++-k baselines, so the sampler change is compared like for like;
 //   free     the 'free' space form (any step kind after each segment's F; segments of 2, 5, 10);
 //   latency  the speed-up constraint counts measured step latencies instead of MACs (partial
-//            steps cost relatively more time than MACs on this small model).
+//            steps cost relatively more time than MACs on this small model);
+//   free-dpmpp  the free form with DPM-Solver++ candidates.
 // --only-variants runs just the variant searches and their rows (to fill the caches from a second
 // process while another runs the rest; never two processes on the same search). --write writes docs/benchmarks.json, docs/headline.svg
 // and the "headline" section of docs/benchmarks.md.
@@ -74,8 +76,8 @@ const dim = extractor.dim;
 const seeds = Array.from({ length: searchSamples }, (_, i) => i);
 const labels = seeds.map((s) => s % 10);
 const variants = args.variants === '' ? [] : args.variants.split(',');
-for (const v of variants) if (!['dpmpp', 'free', 'latency'].includes(v)) throw new Error(`unknown --variants entry "${v}": expected dpmpp, free or latency`);
-const studentSamplers = ['ddim', ...(variants.includes('dpmpp') ? ['dpmpp-2m'] : [])];
+for (const v of variants) if (!['dpmpp', 'free', 'latency', 'free-dpmpp'].includes(v)) throw new Error(`unknown --variants entry "${v}": expected dpmpp, free, latency or free-dpmpp`);
+const studentSamplers = ['ddim', ...(variants.includes('dpmpp') || variants.includes('free-dpmpp') ? ['dpmpp-2m'] : [])];
 const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
 const teacherCache = createMemoryStatsCache();
 const evaluatorFor = (sampler) =>
@@ -144,6 +146,7 @@ for (const target of targets) {
   for (const [name, make] of Object.entries(searchers)) runs.push({ target, name, make, sampler: 'ddim' });
   if (variants.includes('dpmpp')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'dpmpp-2m', label: 'Flexiffusion + DPM-Solver++' });
   if (variants.includes('free')) runs.push({ target, name: 'flexiffusion', make: () => [evolutionarySearcher(), freeSpace()], sampler: 'ddim', label: "Flexiffusion, 'free' form" });
+  if (variants.includes('free-dpmpp')) runs.push({ target, name: 'flexiffusion', make: () => [evolutionarySearcher(), freeSpace()], sampler: 'dpmpp-2m', label: "Flexiffusion, 'free' form + DPM-Solver++" });
   if (variants.includes('latency')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'ddim', cost: latency, label: 'Flexiffusion, latency cost' });
 }
 for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
@@ -339,7 +342,7 @@ function svg(rows) {
     const pts = rows.filter((r) => pred(r.method) || (color === '#1f5fbf' && r.method.startsWith('teacher'))).sort((a, b) => a.wallSpeedup - b.wallSpeedup);
     return pts.length > 1 ? `<polyline fill="none" stroke="${color}" stroke-opacity="0.5" points="${pts.map((r) => `${X(r.wallSpeedup).toFixed(1)},${Y(r.fid).toFixed(1)}`).join(' ')}"/>` : '';
   });
-  const short = (m) => m.replace('Flexiffusion (evolutionary)', 'Flexi').replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM').replace("Flexiffusion, 'free' form", 'Flexi free').replace('Flexiffusion, latency cost', 'Flexi latency').replace(' search', '');
+  const short = (m) => m.replace("Flexiffusion, 'free' form + DPM-Solver++", 'Flexi free+DPM').replace('Flexiffusion (evolutionary)', 'Flexi').replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM').replace("Flexiffusion, 'free' form", 'Flexi free').replace('Flexiffusion, latency cost', 'Flexi latency').replace(' search', '');
   const pts = rows
     .map((r) => {
       const [, color] = group(r.method);
