@@ -150,24 +150,22 @@ for (const target of targets) {
   if (variants.includes('latency')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'ddim', cost: latency, label: 'Flexiffusion, latency cost' });
 }
 for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
-  {
-    const [searcher, searchSpace] = make();
-    const evaluator = evaluatorFor(sampler);
-    const runSettings = settingsFor(sampler);
-    const dir = join(root, 'headline', cacheKey({ name, target, trials, searchSamples, settings: runSettings, space: searchSpace.describe(), unet: m.unet.sha256, ...(cost ? { cost: cost.partialMacs } : {}) }));
-    await mkdir(dir, { recursive: true });
-    const t0 = performance.now();
-    const r = await runSearch({
-      space: searchSpace, searcher, evaluator, costProfile: cost ?? profile, trials, minSpeedup: target, batchSize: 4, seed: 0,
-      store: new FileTrialStore(dir), meta: { searchSamples, settings: runSettings },
-      onProgress: (p) => log(`  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`),
-    });
-    // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
-    const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
-    log(`${label ?? name} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
-    const method = label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
-    if (r.best) found.push({ method: `${method} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
-  }
+  const [searcher, searchSpace] = make();
+  const evaluator = evaluatorFor(sampler);
+  const runSettings = settingsFor(sampler);
+  const dir = join(root, 'headline', cacheKey({ name, target, trials, searchSamples, settings: runSettings, space: searchSpace.describe(), unet: m.unet.sha256, ...(cost ? { cost: cost.partialMacs } : {}) }));
+  await mkdir(dir, { recursive: true });
+  const t0 = performance.now();
+  const r = await runSearch({
+    space: searchSpace, searcher, evaluator, costProfile: cost ?? profile, trials, minSpeedup: target, batchSize: 4, seed: 0,
+    store: new FileTrialStore(dir), meta: { searchSamples, settings: runSettings },
+    onProgress: (p) => log(`  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`),
+  });
+  // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
+  const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
+  log(`${label ?? name} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
+  const method = label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
+  if (r.best) found.push({ method: `${method} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
 }
 
 // --- every row: baselines and found schedules, measured the same way

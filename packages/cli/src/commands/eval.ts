@@ -5,6 +5,7 @@ import { defaultCacheDir, writeJson } from '../internal/files.js';
 import { openModel } from '../internal/model.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
+import type { PoolSettings } from '../internal/generator-pool.js';
 import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
 
 export const evalSpec = {
@@ -51,12 +52,13 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
   try {
     const schedule: Schedule = scheduleArg('eval', 'schedule', values.schedule, model.branches);
     const T = scheduleLength(schedule);
+    const teacherSampler = values['teacher-sampler'] as PoolSettings['sampler'] | undefined;
     const setup = await createEvaluationSetup('eval', model, {
       model: values.model!,
       device,
       threads: values.threads,
       sampler: values.sampler as 'ddim' | 'dpmpp-2m',
-      teacherSampler: values['teacher-sampler'] as 'ddim' | 'dpmpp-2m' | undefined,
+      teacherSampler,
       nullMode: values['null-mode'] as 'skip' | 'reuse',
       guidanceScale: values.guidance,
       batchSize: values['gen-batch']!,
@@ -78,14 +80,14 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const nt = Math.min(values['timing-samples']!, values.samples!);
     const tseeds = setup.seeds.slice(0, nt);
     const tlabels = setup.labels?.slice(0, nt);
-    const time = async (s: Schedule, sampler?: 'ddim' | 'dpmpp-2m') => {
+    const time = async (s: Schedule, sampler?: PoolSettings['sampler']) => {
       const t0 = performance.now();
       await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels, sampler });
       return performance.now() - t0;
     };
     await time(schedule); // warm-up
     const tSchedule = await time(schedule);
-    const tTeacher = await time(fullSchedule(T), values['teacher-sampler'] as 'ddim' | 'dpmpp-2m' | undefined);
+    const tTeacher = await time(fullSchedule(T), teacherSampler);
     bar.done();
     const ref = await referenceStats(model);
     const feats = await setup.extractor.extract(images.data, images.dims);

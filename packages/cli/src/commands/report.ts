@@ -18,7 +18,7 @@ interface GridEntry {
   readonly schedule: string;
   readonly note?: string;
   /** The sampler of this grid when it is not the search's (the teacher's). */
-  readonly sampler?: 'ddim' | 'dpmpp-2m';
+  readonly sampler?: SearchSettings['sampler'];
 }
 
 /**

@@ -60,7 +60,7 @@ export interface SearchSettings {
   readonly form: 'paper' | 'free';
   readonly sampler: 'ddim' | 'dpmpp-2m';
   /** The teacher's sampler, when it differs from the candidates' (absent: the same). */
-  readonly teacherSampler?: 'ddim' | 'dpmpp-2m';
+  readonly teacherSampler?: SearchSettings['sampler'];
   readonly nullMode: 'skip' | 'reuse';
   readonly guidance: number | null;
   readonly seed: number;

@@ -10,7 +10,7 @@ export interface PoolRequest {
   readonly labels?: readonly number[] | undefined;
   readonly signal?: AbortSignal | undefined;
   /** This request's sampler, when it differs from the pool's (the teacher's, for instance). */
-  readonly sampler?: 'ddim' | 'dpmpp-2m' | undefined;
+  readonly sampler?: PoolSettings['sampler'] | undefined;
 }
 
 /** Settings shared by every generation of a command. */
@@ -36,7 +36,7 @@ interface Job {
   readonly schedule: string;
   readonly seeds: number[];
   readonly labels: number[] | undefined;
-  readonly sampler: 'ddim' | 'dpmpp-2m' | undefined;
+  readonly sampler: PoolSettings['sampler'] | undefined;
   resolve(v: { samples: Float32Array; shape: [number, number, number, number] }): void;
   reject(e: unknown): void;
 }
@@ -69,7 +69,7 @@ function joinBatches(parts: { samples: Float32Array; shape: readonly [number, nu
  * batch whatever the concurrency: results are identical.
  */
 export async function createGeneratorPool(settings: PoolSettings, concurrency: number, local: NodeModel): Promise<GeneratorPool> {
-  const genOptions = (signal?: AbortSignal, sampler?: 'ddim' | 'dpmpp-2m') => ({
+  const genOptions = (signal?: AbortSignal, sampler?: PoolSettings['sampler']) => ({
     sampler: sampler ?? settings.sampler,
     nullMode: settings.nullMode,
     batchSize: settings.batchSize,

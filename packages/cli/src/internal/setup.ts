@@ -65,7 +65,7 @@ export interface EvaluationSettings extends PoolSettings {
   readonly cacheDir: string;
   readonly threads?: number | undefined;
   /** The teacher's sampler when it differs from the candidates' (`sampler`). */
-  readonly teacherSampler?: 'ddim' | 'dpmpp-2m' | undefined;
+  readonly teacherSampler?: PoolSettings['sampler'] | undefined;
 }
 
 /** Model + generator pool + extractor + rFID evaluator with a file-backed teacher cache. */
