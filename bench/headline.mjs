@@ -6,7 +6,7 @@
 //
 //   npm run bench:headline -- [--quick] [--targets 2,3,4] [--trials 60] [--search-samples 100]
 //                             [--fid-samples 5000] [--variants dpmpp,free,latency,free-dpmpp]
-//                             [--threads N]
+//                             [--threads N] [--rows REGEX] [--name NAME] [--fill-only]
 //                             [--write]
 //
 // Everything long is cached under bench/.cache/ and resumes: searches keep their trials in a
@@ -22,6 +22,10 @@
 // --only-variants runs just the variant searches and their rows (to fill the caches from a second
 // process while another runs the rest; never two processes on the same search). --write writes docs/benchmarks.json, docs/headline.svg
 // and the "headline" section of docs/benchmarks.md.
+// --rows REGEX measures only the rows whose method matches (the teacher always); with --write it
+// writes docs/benchmarks-NAME.json, docs/NAME.svg and section NAME (--name, default
+// headline-<fid samples>), leaving the full table alone. --quick writes under NAME headline-quick.
+// --fill-only generates the missing feature chunks of the (selected) rows and stops.
 import { cpus } from 'node:os';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -48,6 +52,9 @@ const { values: args } = parseArgs({
     threads: { type: 'string' },
     variants: { type: 'string', default: '' },
     'only-variants': { type: 'boolean', default: false },
+    rows: { type: 'string' },
+    name: { type: 'string' },
+    'fill-only': { type: 'boolean', default: false },
   },
 });
 const quick = args.quick;
@@ -58,6 +65,9 @@ const searchSamples = Number(args['search-samples'] ?? (quick ? 24 : 100));
 const fidSamples = Number(args['fid-samples'] ?? (quick ? 100 : 5000));
 const nullMode = args['null-mode'];
 const log = (s) => process.stderr.write(`${s}\n`);
+// --name: the docs section (and file names) a --write run produces
+const section = args.name ?? (quick ? 'headline-quick' : args.rows !== undefined ? `headline-${fidSamples}` : 'headline');
+if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--name "${section}": expected lowercase letters, digits and dashes`);
 const root = join(import.meta.dirname, '.cache');
 
 const model = await loadModel('fashion', { threads: Number(args.threads ?? cpus().length) });
@@ -175,6 +185,31 @@ for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-
   for (const k of [25, 17, 12, 10]) rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
 }
 rows.push(...found);
+// --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
+// rows that decide the targets at a larger sample count
+if (args.rows !== undefined) {
+  let re;
+  try {
+    re = new RegExp(args.rows);
+  } catch (e) {
+    throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
+  }
+  const keep = rows.filter((r) => r.schedule === teacher || re.test(r.method));
+  if (keep.length === 1) throw new Error(`--rows "${args.rows}" matches no row; rows are: ${rows.slice(1).map((r) => r.method).join(', ')}`);
+  rows.splice(0, rows.length, ...keep);
+  log(`--rows: ${keep.length - 1} rows: ${keep.slice(1).map((r) => r.method).join(', ')}`);
+}
+// --fill-only: generate the rows' missing feature chunks and stop (no timing, no tables): to fill
+// the cache from several processes side by side before one --write run measures alone
+if (args['fill-only']) {
+  for (const row of rows) {
+    const t0 = performance.now();
+    await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
+    log(`${row.method}: ${fidSamples} samples cached (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await model.dispose();
+  process.exit(0);
+}
 const timeSeeds = Array.from({ length: 32 }, (_, i) => i);
 const perSample = async (schedule, sampler = 'ddim') => {
   const opts = { schedule, seeds: timeSeeds, labels: timeSeeds.map((s) => s % 10), ...settingsFor(sampler), batchSize: 32 };
@@ -297,7 +332,7 @@ const table = [
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
   ...out.map((r) => `| ${r.method} | ${samplerLabel[r.sampler] ?? r.sampler} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.fid, 3)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${fmt(r.rfid, 3)} | ${fmt(r.kid, 4)} | ${fmt(r.classAccuracy * 100, 1)}% | ${fmt(r.searchSeconds, 0)} | \`${(r.schedule.length > 60 ? `${r.schedule.slice(0, 57)}…` : r.schedule).replaceAll('|', '\\|')}\` |`),
   '',
-  '![FID vs speed-up](headline.svg)',
+  `![FID vs speed-up](${section}.svg)`,
   '',
   '### Fastest row under 5% FID degradation, per method',
   '',
@@ -359,13 +394,21 @@ function svg(rows) {
 }
 
 if (args.write) {
+  // the full run owns docs/benchmarks.json and headline.svg; a --quick or --rows run writes its
+  // own files and section, so it never replaces the full table
   const docs = join(BENCHMARKS_MD, '..');
-  const json = { machine: cpus()[0].model.trim(), cores: cpus().length, teacher: `DDIM-${T}`, guidance, fidSamples, searchSamples, trials, rows: out };
-  await writeFile(join(docs, 'benchmarks.json.tmp'), `${JSON.stringify(json, null, 2)}\n`);
-  await rename(join(docs, 'benchmarks.json.tmp'), join(docs, 'benchmarks.json'));
-  await writeFile(join(docs, 'headline.svg.tmp'), svg(out));
-  await rename(join(docs, 'headline.svg.tmp'), join(docs, 'headline.svg'));
-  await writeSection(quick ? 'headline-quick' : 'headline', `Headline: Flexiffusion vs DDIM-k and DeepCache${quick ? ' (quick smoke run — too few samples to mean much)' : ''}`, table, `npm run bench:headline -- ${process.argv.slice(2).join(' ')}`);
-  log('wrote docs/benchmarks.json, docs/headline.svg and docs/benchmarks.md (headline)');
+  const jsonName = section === 'headline' ? 'benchmarks.json' : `benchmarks-${section}.json`;
+  const json = { machine: cpus()[0].model.trim(), cores: cpus().length, teacher: `DDIM-${T}`, guidance, fidSamples, searchSamples, trials, ...(args.rows !== undefined ? { rowsFilter: args.rows } : {}), rows: out };
+  await writeFile(join(docs, `${jsonName}.tmp`), `${JSON.stringify(json, null, 2)}\n`);
+  await rename(join(docs, `${jsonName}.tmp`), join(docs, jsonName));
+  await writeFile(join(docs, `${section}.svg.tmp`), svg(out));
+  await rename(join(docs, `${section}.svg.tmp`), join(docs, `${section}.svg`));
+  const title = quick
+    ? 'Headline: Flexiffusion vs DDIM-k and DeepCache (quick smoke run — too few samples to mean much)'
+    : args.rows !== undefined
+      ? `Headline at ${fidSamples} samples: the rows that decide the targets`
+      : 'Headline: Flexiffusion vs DDIM-k and DeepCache';
+  await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).join(' ')}`);
+  log(`wrote docs/${jsonName}, docs/${section}.svg and docs/benchmarks.md (${section})`);
 }
 await model.dispose();
