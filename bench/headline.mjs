@@ -187,6 +187,7 @@ for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-
 rows.push(...found);
 // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
 // rows that decide the targets at a larger sample count
+let left = [];
 if (args.rows !== undefined) {
   let re;
   try {
@@ -195,6 +196,7 @@ if (args.rows !== undefined) {
     throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
   }
   const keep = rows.filter((r) => r.schedule === teacher || re.test(r.method));
+  left = rows.filter((r) => !keep.includes(r)).map((r) => r.method);
   if (keep.length === 1) throw new Error(`--rows "${args.rows}" matches no row; rows are: ${rows.slice(1).map((r) => r.method).join(', ')}`);
   rows.splice(0, rows.length, ...keep);
   log(`--rows: ${keep.length - 1} rows: ${keep.slice(1).map((r) => r.method).join(', ')}`);
@@ -326,6 +328,7 @@ const summary = families
 const table = [
   `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each at rFID@${searchSamples}. Wall-clock speed-up: time per sample on 32 samples, this run, onnxruntime-node CPU. Search (s): the sum of the stored trials' evaluation times, as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column).`,
   '',
+  ...(left.length > 0 ? [`Rows: those whose method matches \`${args.rows}\`. Not measured in this run (${left.length} of ${left.length + out.length - 1}): ${left.join(', ')}.`, ''] : []),
   `FID change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates, the same resampled seeds for every row) — differences smaller than about twice that are noise.`,
   '',
   '| method | sampler | MAC speed-up | wall speed-up | FID | FID change | rFID | KID | class acc. | search (s) | schedule |',
@@ -398,7 +401,7 @@ if (args.write) {
   // own files and section, so it never replaces the full table
   const docs = join(BENCHMARKS_MD, '..');
   const jsonName = section === 'headline' ? 'benchmarks.json' : `benchmarks-${section}.json`;
-  const json = { machine: cpus()[0].model.trim(), cores: cpus().length, teacher: `DDIM-${T}`, guidance, fidSamples, searchSamples, trials, ...(args.rows !== undefined ? { rowsFilter: args.rows } : {}), rows: out };
+  const json = { machine: cpus()[0].model.trim(), cores: cpus().length, teacher: `DDIM-${T}`, guidance, fidSamples, searchSamples, trials, ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}), rows: out };
   await writeFile(join(docs, `${jsonName}.tmp`), `${JSON.stringify(json, null, 2)}\n`);
   await rename(join(docs, `${jsonName}.tmp`), join(docs, jsonName));
   await writeFile(join(docs, `${section}.svg.tmp`), svg(out));
