@@ -118,6 +118,20 @@ const searchers = {
   random: () => [randomSearcher(), space],
   grid: () => [gridSearcher({ stride: gridSpace.size() / BigInt(trials * 8) + 1n }), gridSpace],
 };
+// time per sample of a schedule on 32 samples: best of 3 after a warm-up run (the least disturbed
+// run on a shared machine)
+const timeSeeds = Array.from({ length: 32 }, (_, i) => i);
+const perSample = async (schedule, sampler = 'ddim') => {
+  const opts = { schedule, seeds: timeSeeds, labels: timeSeeds.map((s) => s % 10), ...settingsFor(sampler), batchSize: 32 };
+  await model.generate(opts);
+  let best = Infinity;
+  for (let i = 0; i < 3; i++) {
+    const t0 = performance.now();
+    await model.generate(opts);
+    best = Math.min(best, performance.now() - t0);
+  }
+  return best / 32;
+};
 // the latency cost profile: measured once (time per sample of T = 10 schedules, 32 samples) and
 // kept in bench/.cache so that resumed searches see the same constraint
 async function latencyProfile() {
@@ -125,17 +139,7 @@ async function latencyProfile() {
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch {
-    const time = async (text) => {
-      const opts = { schedule: parseSchedule(text), seeds: Array.from({ length: 32 }, (_, i) => i), labels: Array.from({ length: 32 }, (_, i) => i % 10), ...settings, batchSize: 32 };
-      await model.generate(opts);
-      let best = Infinity;
-      for (let i = 0; i < 2; i++) {
-        const t0 = performance.now();
-        await model.generate(opts);
-        best = Math.min(best, performance.now() - t0);
-      }
-      return best;
-    };
+    const time = (text) => perSample(parseSchedule(text));
     const full = (await time('F F F F F F F F F F')) / 10;
     const partial = [];
     for (let b = 0; b < model.branches; b++) partial.push(Math.round((((await time(`F${` P${b}`.repeat(9)}`)) - full) / 9 / full) * 100) / 100);
@@ -212,19 +216,6 @@ if (args['fill-only']) {
   await model.dispose();
   process.exit(0);
 }
-const timeSeeds = Array.from({ length: 32 }, (_, i) => i);
-const perSample = async (schedule, sampler = 'ddim') => {
-  const opts = { schedule, seeds: timeSeeds, labels: timeSeeds.map((s) => s % 10), ...settingsFor(sampler), batchSize: 32 };
-  await model.generate(opts);
-  // best of 3: the least disturbed run on a shared machine (as for the latency profile)
-  let best = Infinity;
-  for (let i = 0; i < 3; i++) {
-    const t0 = performance.now();
-    await model.generate(opts);
-    best = Math.min(best, performance.now() - t0);
-  }
-  return best / 32;
-};
 const teacherMs = await perSample(teacher);
 const teacherF = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: teacher, count: fidSamples, settings, logitsName: 'logits' });
 const teacherFid = fid(featureStats(teacherF.features, dim), ref);
