@@ -205,6 +205,8 @@ for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-
   for (const k of [25, 17, 12, 10]) rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
 }
 rows.push(...found);
+// a row's generated features at fidSamples (cached on disk, resumable, shared between processes)
+const rowFeatures = (row) => cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
 // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
 // rows that decide the targets at a larger sample count
 let left = [];
@@ -226,7 +228,7 @@ if (args.rows !== undefined) {
 if (args['fill-only']) {
   for (const row of rows) {
     const t0 = performance.now();
-    await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
+    await rowFeatures(row);
     log(`${row.method}: ${fidSamples} samples cached (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
   }
   await model.dispose();
@@ -237,7 +239,7 @@ const teacherFid = fid(featureStats(teacherF.features, dim), ref);
 const out = [];
 const kept = [];
 for (const row of rows) {
-  const f = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
+  const f = await rowFeatures(row);
   const n = searchSamples * dim;
   const rfid = frechetDistance(featureStats(f.features.subarray(0, n), dim, { keepFeatures: true }), featureStats(teacherF.features.subarray(0, n), dim, { keepFeatures: true }));
   const kid = kernelInceptionDistance(f.features.subarray(0, n), teacherF.features.subarray(0, n), dim, { paired: true, subsets: 1, subsetSize: searchSamples }).mean;
@@ -420,7 +422,7 @@ if (args.write) {
   const title = quick
     ? 'Headline: Flexiffusion vs DDIM-k and DeepCache (quick smoke run — too few samples to mean much)'
     : args.rows !== undefined
-      ? `Headline at ${fidSamples} samples: the rows that decide the targets`
+      ? `Headline at ${fidSamples} samples: the rows matching --rows`
       : 'Headline: Flexiffusion vs DDIM-k and DeepCache';
   await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).map(shellQuote).join(' ')}`);
   log(`wrote docs/${jsonName}, docs/${section}.svg and docs/benchmarks.md (${section})`);
