@@ -1,7 +1,8 @@
 import { MetricsError } from './errors.js';
 import { checkDim, checkFeatures, describe, throwIfAborted } from './internal/validate.js';
 import { checkSessionNames, defaultTensorFactory, runSession, tensorFloats } from './internal/onnx.js';
-import { OnnxFeatureExtractor, type OnnxSession, type TensorFactory } from './onnx-extractor.js';
+import { OnnxFeatureExtractor } from './onnx-extractor.js';
+import type { OnnxSession, TensorFactory } from './onnx-session.js';
 import type { PairedResult } from './paired.js';
 import type { ImageDims } from './preprocess.js';
 import type { ClipPreset } from './presets.js';

@@ -1,16 +1,12 @@
 import { MetricsError } from './errors.js';
-import {
-  centredRows,
-  gemmABt,
-  permuteSymmetric,
-  pivotedCholesky,
-  symmetricEigenvaluesInPlace,
-  type PivotedCholesky,
-} from './internal/linalg.js';
+import type { FeatureStats } from './feature-stats.js';
+import { permuteSymmetric, pivotedCholesky, type PivotedCholesky } from './internal/cholesky.js';
+import { symmetricEigenvaluesInPlace } from './internal/eigen.js';
+import { gemmABt } from './internal/gemm.js';
+import { centredRows } from './internal/moments.js';
 import { statsInternals } from './internal/stats-internals.js';
 import { checkCov, checkStats } from './internal/stats-object.js';
 import { describe } from './internal/validate.js';
-import type { FeatureStats } from './stats.js';
 
 /**
  * How {@link frechetDistance} computes tr (Σa Σb)^{1/2}.

@@ -22,7 +22,8 @@
 export { MetricsError } from './errors.js';
 export type { MetricsErrorCode } from './errors.js';
 export { featureStats, createStatsAccumulator } from './stats.js';
-export type { FeatureStats, StatsOptions, StatsAccumulator } from './stats.js';
+export type { FeatureStats } from './feature-stats.js';
+export type { StatsOptions, StatsAccumulator } from './stats.js';
 export { serializeStats, deserializeStats } from './serialize.js';
 export type { SerializeOptions } from './serialize.js';
 export { frechetDistance, frechetDistanceDetails, fid } from './frechet.js';
@@ -43,15 +44,8 @@ export type {
   NormalizeSpec,
 } from './preprocess.js';
 export { OnnxFeatureExtractor } from './onnx-extractor.js';
-export type {
-  FeatureExtractor,
-  OnnxSession,
-  OnnxExtractorSpec,
-  OnnxExtractorOptions,
-  ExtractedOutput,
-  TensorFactory,
-  InputTensorType,
-} from './onnx-extractor.js';
+export type { FeatureExtractor, OnnxExtractorSpec, OnnxExtractorOptions, ExtractedOutput } from './onnx-extractor.js';
+export type { OnnxSession, TensorFactory, InputTensorType } from './onnx-session.js';
 export { fashionPreset, inceptionPreset, clipPreset } from './presets.js';
 export type { PresetOverrides, ClipPreset, ClipPresetOverrides, ClipTextSpec } from './presets.js';
 export { clipScore, ClipScorer } from './clip.js';
@@ -59,12 +53,6 @@ export type { ClipTokens, ClipTokenizer, ClipScorerOptions } from './clip.js';
 export { createMemoryStatsCache, teacherStatsKey } from './stats-cache.js';
 export type { StatsCache, MemoryStatsCache, TeacherStatsKeyParts } from './stats-cache.js';
 export { createRfidEvaluator } from './rfid-evaluator.js';
-export type {
-  RfidEvaluator,
-  RfidEvaluatorOptions,
-  RfidKidOptions,
-  RfidProgress,
-  GenerateFn,
-  GenerateRequest,
-  GeneratedImages,
-} from './rfid-evaluator.js';
+export type { RfidEvaluator } from './rfid-evaluator.js';
+export type { RfidEvaluatorOptions, RfidKidOptions, RfidProgress } from './rfid-options.js';
+export type { GenerateFn, GenerateRequest, GeneratedImages } from './generator.js';

@@ -1,5 +1,5 @@
 import { MetricsError } from './errors.js';
-import { gemmABt } from './internal/linalg.js';
+import { gemmABt } from './internal/gemm.js';
 import { createRng } from '@flexiffusion/schedule';
 import { sampleWithoutReplacement } from './internal/rng.js';
 import { checkDim, checkFeatures, checkFinite, checkInt, describe } from './internal/validate.js';

@@ -1,7 +1,7 @@
 import { MetricsError } from './errors.js';
+import type { FeatureStats } from './feature-stats.js';
 import { checkCov, checkStats, makeStats } from './internal/stats-object.js';
 import { checkFinite, describe } from './internal/validate.js';
-import type { FeatureStats } from './stats.js';
 
 /** The 8 magic bytes that start serialised statistics: ASCII `FLXSTATS`. */
 const MAGIC = [0x46, 0x4c, 0x58, 0x53, 0x54, 0x41, 0x54, 0x53] as const;

@@ -1,6 +1,6 @@
 import { Tensor, type InferenceSession } from 'onnxruntime-common';
 import { MetricsError } from '../errors.js';
-import type { OnnxSession, TensorFactory } from '../onnx-extractor.js';
+import type { OnnxSession, TensorFactory } from '../onnx-session.js';
 import { describe } from './validate.js';
 
 /** @internal */

@@ -1,4 +1,4 @@
-import type { PivotedCholesky } from './linalg.js';
+import type { PivotedCholesky } from './cholesky.js';
 
 /**
  * Derived data memoised per statistics object (never serialised, never visible): the centred

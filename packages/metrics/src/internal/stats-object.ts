@@ -1,5 +1,5 @@
 import { MetricsError } from '../errors.js';
-import type { FeatureStats } from '../stats.js';
+import type { FeatureStats } from '../feature-stats.js';
 import { describe, type FeatureArray } from './validate.js';
 
 /**
