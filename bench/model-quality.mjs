@@ -47,7 +47,7 @@ const { samples, shape } = await model.generate({
 });
 const genSeconds = (performance.now() - t0) / 1000;
 process.stderr.write('\n');
-const session = await createSessionFactory({}).create(new Uint8Array(await readFile(join(model.dir, m.featureNetwork.file))));
+const session = await createSessionFactory({}).create(new Uint8Array(await readFile(join(model.location, m.featureNetwork.file))));
 const extractor = new OnnxFeatureExtractor(session, fashionPreset());
 const out = await extractor.run(samples, shape, ['logits', 'features']);
 const logits = out.logits.data;
@@ -61,7 +61,7 @@ for (let i = 0; i < n; i++) {
     perClassCorrect[labels[i]]++;
   }
 }
-const ref = deserializeStats(new Uint8Array(await readFile(join(model.dir, m.referenceStats.file))));
+const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, m.referenceStats.file))));
 const fidValue = fid(featureStats(out.features.data, 128), ref);
 // FID of as many real test images against the full test set, for scale (the same estimator bias)
 const refSubset = featureStats(ref.features.subarray(0, n * 128), 128);
@@ -71,7 +71,7 @@ const gridIdx = labels.flatMap((_, i) => (i % perClass < 10 ? [i] : []));
 const per = shape[1] * shape[2] * shape[3];
 const gridSamples = new Float32Array(gridIdx.length * per);
 gridIdx.forEach((s, k) => gridSamples.set(samples.subarray(s * per, (s + 1) * per), k * per));
-const gridPath = values.write ? join(model.dir, '..', 'samples-grid.png') : 'samples-grid.png';
+const gridPath = values.write ? join(model.location, '..', 'samples-grid.png') : 'samples-grid.png';
 await saveImageGrid(gridPath, gridSamples, [gridIdx.length, ...shape.slice(1)], { ...model.imageOptions, columns: 10, padding: 2 });
 const cmd = `node bench/model-quality.mjs --steps ${T} --per-class ${perClass} --guidance ${guidance}${values.write ? ' --write' : ''}`;
 const md = [
@@ -89,7 +89,7 @@ const md = [
 ].join('\n');
 console.log(md);
 if (values.write) {
-  const readme = join(model.dir, '..', 'README.md');
+  const readme = join(model.location, '..', 'README.md');
   const text = await readFile(readme, 'utf8');
   const start = '<!-- quality:start -->';
   const end = '<!-- quality:end -->';

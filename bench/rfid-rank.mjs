@@ -34,9 +34,9 @@ const ns = (args.ns ?? (args.quick ? '25,50,100' : '25,50,100,200,400')).split('
 const T = 50;
 const model = await loadModel('fashion', { threads: Number(args.threads ?? cpus().length) });
 const m = model.manifest;
-const session = await createSessionFactory({}).create(new Uint8Array(await readFile(join(model.dir, m.featureNetwork.file))));
+const session = await createSessionFactory({}).create(new Uint8Array(await readFile(join(model.location, m.featureNetwork.file))));
 const extractor = new OnnxFeatureExtractor(session, fashionPreset());
-const ref = deserializeStats(new Uint8Array(await readFile(join(model.dir, m.referenceStats.file))));
+const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, m.referenceStats.file))));
 // the same settings (and key order) as bench/headline.mjs, so the two share cached features
 const settings = { guidanceScale: m.conditioning.defaultGuidanceScale, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
 const dir = join(import.meta.dirname, '.cache', 'features');

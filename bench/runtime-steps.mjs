@@ -46,7 +46,7 @@ const repeats = Number(args.repeats ?? (args.quick ? 3 : 10));
 const T = Number(args.steps);
 
 const t0 = performance.now();
-const model = await loadModel(args.model, { executionProvider: args.ep, threads });
+const model = await loadModel(args.model, { device: args.ep, threads });
 const loadMs = performance.now() - t0;
 const guidanceScale = args.guidance !== undefined ? Number(args.guidance) : undefined;
 const guided = (guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1) !== 1;

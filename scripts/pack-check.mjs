@@ -367,7 +367,7 @@ function assert(cond: unknown, msg: string): asserts cond {
   if (!cond) throw new Error('assertion failed: ' + msg);
 }
 async function two(dirOrName: string, schedule: string, labels?: number[]) {
-  const model = await loadModel(dirOrName, { executionProvider: 'cpu', threads: 1 });
+  const model = await loadModel(dirOrName, { device: 'cpu', threads: 1 });
   try {
     const r = await model.generate({ schedule, seeds: [0, 1], ...(labels ? { labels } : {}) });
     assert(r.shape[0] === 2 && r.samples.length === r.shape.reduce((p, q) => p * q, 1), 'two samples of the declared shape');

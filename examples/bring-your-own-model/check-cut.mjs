@@ -3,7 +3,7 @@ import { readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { Tensor } from 'onnxruntime-node';
 import { inspectGraph, prepareUnet } from '@flexiffusion/runtime';
-import { createSessionFactory } from '@flexiffusion/runtime-node';
+import { cpuBackend } from '@flexiffusion/runtime-node';
 
 const dir = process.argv[2];
 const m = JSON.parse(await readFile(join(dir, 'model.json'), 'utf8'));
@@ -17,7 +17,7 @@ function input(name, dims, value) {
   const type = declared.get(name)?.type ?? 'float32';
   const size = dims.reduce((a, b) => a * b, 1);
   const data = Array.from({ length: size }, (_, i) => value(i));
-  if (type === 'int64') return new Tensor('int64', BigInt64Array.from(data, (v) => BigInt(Math.round(v))), dims);
+  if (type === 'int64') return new Tensor('int64', BigInt64Array.from(data.map(Math.round), BigInt), dims);
   if (type === 'int32') return new Tensor('int32', Int32Array.from(data, Math.round), dims);
   return new Tensor('float32', Float32Array.from(data), dims);
 }
@@ -32,11 +32,12 @@ if (u.inputs.encoderHiddenStates) {
   feeds[u.inputs.encoderHiddenStates] = input(u.inputs.encoderHiddenStates, [n, L, d], (i) => Math.cos(i) / 10);
 }
 
+const { sessions } = await cpuBackend().init(); // proves onnxruntime-node's CPU provider runs a graph
 const unet = await prepareUnet({
   model: bytes,
   output: u.output,
   cacheTensors: u.cache.map((c) => c.tensor),
-  sessions: createSessionFactory({ executionProvider: 'cpu' }),
+  sessions,
   probeFeeds: feeds,
 });
 console.log('cost profile (MACs per sample):', unet.costProfile);
@@ -47,6 +48,7 @@ for (let b = 0; b < unet.branches; b++) {
   let diff = 0;
   for (let i = 0; i < ref.length; i++) diff = Math.max(diff, Math.abs(out[i] - ref[i]));
   const { name, dims } = unet.cacheInfo[b];
-  console.log(`branch ${b}: ${name} [${dims}]  ${(unet.costProfile.partialMacs[b] / unet.costProfile.fullMacs).toFixed(3)} of full MACs, max |partial − full| = ${diff.toExponential(2)}`);
+  const ratio = unet.costProfile.partialMacs[b] / unet.costProfile.fullMacs;
+  console.log(`branch ${b}: ${name} [${dims}]  ${ratio.toFixed(3)} of full MACs, max |partial − full| = ${diff.toExponential(2)}`);
 }
 await unet.dispose();

@@ -1,14 +1,22 @@
-import { describe, expect, it } from 'vitest';
-import { CliError, parseIntList, parseOptions, type OptionSpec } from '../src/internal/args.js';
+import { describe, expect, expectTypeOf, it } from 'vitest';
+import type { SamplerName } from '@flexiffusion/runtime';
+import type { NullMode } from '@flexiffusion/schedule';
+import { choice, CliError, flag, helpText, int, num, parseIntList, parseOptions, renamed, text, texts } from '../src/internal/args.js';
+import { DEVICES } from '../src/internal/model.js';
+import { generationOptions, modelOptions, options } from '../src/internal/options.js';
 import { scheduleArg } from '../src/internal/schedule-arg.js';
 import { formatDuration } from '../src/internal/progress.js';
+import { evalSpec } from '../src/commands/eval.js';
+import { reportSpec } from '../src/commands/report.js';
+import { sampleSpec } from '../src/commands/sample.js';
+import { searchSpec } from '../src/commands/search.js';
 
 const spec = {
-  searcher: { type: 'string', default: 'evo', choices: ['evo', 'grid', 'random'], help: '' },
-  trials: { type: 'number', default: 10, min: 1, max: 100, integer: true, help: '' },
-  speedup: { type: 'number', default: 2, min: 1, max: 10, help: '' },
-  help: { type: 'boolean', help: '' },
-} satisfies Record<string, OptionSpec>;
+  searcher: choice(['evo', 'grid', 'random'], { default: 'evo', help: '' }),
+  trials: int({ default: 10, min: 1, max: 100, help: '' }),
+  speedup: num({ default: 2, min: 1, max: 10, help: '' }),
+  help: flag({ help: '' }),
+};
 
 function cliError(fn: () => unknown): CliError {
   try {
@@ -37,10 +45,66 @@ describe('parseOptions', () => {
     expect(unknown.message).toContain('Valid options: --searcher, --trials, --speedup, --help');
     expect(unknown.exitCode).toBe(2);
   });
+  it('types each value by its definition: choices are literal unions, defaults make it defined', () => {
+    const table = { ...modelOptions, ...generationOptions, 'teacher-sampler': options['teacher-sampler'] };
+    const { values } = parseOptions('sample', ['--sampler', 'dpmpp-2m', '--null-mode=reuse'], table);
+    expectTypeOf(values.sampler).toEqualTypeOf<SamplerName>();
+    expectTypeOf(values['teacher-sampler']).toEqualTypeOf<SamplerName | undefined>();
+    expectTypeOf(values['null-mode']).toEqualTypeOf<NullMode>();
+    expectTypeOf(values.guidance).toEqualTypeOf<number | undefined>();
+    expectTypeOf(values['batch-size']).toEqualTypeOf<number>();
+    expectTypeOf(values.model).toEqualTypeOf<string>();
+    expect(values).toMatchObject({ sampler: 'dpmpp-2m', 'null-mode': 'reuse', model: 'fashion', device: 'cpu', 'batch-size': 32 });
+    expect(values['teacher-sampler']).toBeUndefined();
+    expect(cliError(() => parseOptions('sample', ['--sampler', 'euler'], generationOptions)).message).toBe(
+      'flexi sample: unsupported --sampler "euler". Should be one of: ddim, dpmpp-2m.',
+    );
+    expect(cliError(() => parseOptions('sample', ['--device', 'tpu'], modelOptions)).message).toBe(
+      `flexi sample: unsupported --device "tpu". Should be one of: ${DEVICES.join(', ')}.`,
+    );
+  });
+  it('repeatable options keep every value; renamed ones say the new spelling and are hidden', () => {
+    const table = { prompt: texts({ help: 'a prompt' }), name: text({ help: '' }), 'old-name': renamed('--name') };
+    const { values } = parseOptions('x', ['--prompt', 'a', '--prompt=b c'], table);
+    expect(values).toEqual({ prompt: ['a', 'b c'], name: undefined, 'old-name': undefined });
+    expect(parseOptions('x', [], table).values.prompt).toEqual([]);
+    const e = cliError(() => parseOptions('x', ['--old-name', 'v'], table));
+    expect(e.message).toBe('flexi x: --old-name was renamed: use --name.');
+    expect(e.exitCode).toBe(2);
+    expect(cliError(() => parseOptions('x', ['--nope'], table)).message).toContain('Valid options: --prompt, --name.');
+    expect(helpText('x', 'test', table)).not.toContain('old-name');
+  });
   it('parses integer lists and ranges', () => {
     expect(parseIntList('sample', 'labels', '0-3,7', 0, 9)).toEqual([0, 1, 2, 3, 7]);
     expect(cliError(() => parseIntList('sample', 'labels', '3,12', 0, 9)).message).toContain('value 12 is out of range: expected 0..9');
     expect(cliError(() => parseIntList('sample', 'labels', 'a', 0, 9)).message).toContain('expected integers or ranges');
+  });
+});
+
+describe('helpText', () => {
+  const specs = { search: searchSpec, sample: sampleSpec, eval: evalSpec, report: reportSpec };
+  for (const [name, table] of Object.entries(specs)) {
+    it(`flexi ${name} --help: one aligned column, a space between the value and the description, short lines`, () => {
+      const help = helpText(name, 'summary', table);
+      const rows = help.split('\n').slice(help.split('\n').indexOf('Options:') + 1);
+      const starts = new Set<number>();
+      for (const row of rows) {
+        expect(row.length, row).toBeLessThanOrEqual(100);
+        const m = /^( {2}--\S+(?:, -\w)?(?: \S+)?)( +)\S/.exec(row);
+        if (m) {
+          expect(m[2]!.length, row).toBeGreaterThanOrEqual(2);
+          starts.add(m[1]!.length + m[2]!.length);
+        } else expect(row, 'a continuation line').toMatch(/^ {20,}\S/);
+      }
+      expect(starts.size).toBe(1);
+    });
+  }
+  it('shows choices, placeholders and defaults', () => {
+    const help = helpText('eval', 'summary', evalSpec);
+    expect(help).toMatch(/ {2}--teacher-sampler ddim\|dpmpp-2m {2,}sampler of the teacher \(default: --sampler\)/);
+    expect(help).toMatch(/ {2}--batch-size N {2,}samples per network batch \(default: 32\)/);
+    expect(help).toMatch(/ {2}--help, -h {2,}show this help/);
+    expect(help).not.toContain('gen-batch');
   });
 });
 

@@ -7,8 +7,11 @@ import { describe, expect, it } from 'vitest';
 import { BIN, MODEL, flexi } from './helpers.js';
 
 const tmp = () => mkdtempSync(join(tmpdir(), 'flexi-cli-'));
-// a small, fast search: 10-step teacher, 6 samples
-const SMALL = ['--teacher-steps', '10', '--samples', '6', '--gen-batch', '6', '--batch-size', '2', '--grid-images', '10', '--speedup', '1.5'];
+// a small, fast search: 10-step teacher, 6 samples in one network batch, 2 candidates per round
+const SMALL = [
+  ...['--teacher-steps', '10', '--samples', '6', '--batch-size', '6'],
+  ...['--round-size', '2', '--grid-images', '10', '--speedup', '1.5'],
+];
 
 describe('flexi: errors are one clear line with a non-zero exit', () => {
   it('unknown command', async () => {
@@ -21,6 +24,13 @@ describe('flexi: errors are one clear line with a non-zero exit', () => {
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
     expect(r.stderr).toContain('unsupported --searcher "annealing". Should be one of: evo, grid, random.');
+  });
+  it('a renamed option names its new spelling', async () => {
+    const r = await flexi(['search', '--gen-batch', '6']);
+    expect(r.code).toBe(2);
+    expect(r.stderr.trim()).toBe(
+      'flexi search: --gen-batch was renamed: use --batch-size (samples per network batch; candidates per round is now --round-size).',
+    );
   });
   it('unknown model', async () => {
     const r = await flexi(['sample', '--model', '/nonexistent/model', '--schedule', 'F N']);

@@ -1,114 +1,61 @@
 import { readFileSync } from 'node:fs';
 import { dirname, join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-
-/** Name of the manifest file in the model folder. @public */
-export const MANIFEST_FILE = 'model.json';
+import type {
+  ConditioningSpec,
+  FeatureNetworkSpec,
+  ImageSpec,
+  ModelManifest,
+  ReferenceStatsSpec,
+  SchedulerSpec,
+  UnetSpec,
+} from '@flexiffusion/runtime';
 
 /**
- * The parts of the embedded model's manifest this package describes (the full format is
- * validated by `@flexiffusion/runtime`'s `validateManifest`).
+ * Name of the manifest file in the model folder (`MANIFEST_FILE` of `@flexiffusion/runtime`, kept
+ * here as a value so that this package imports the runtime for types only).
  *
  * @public
  */
-export interface FashionManifest {
-  /** Format version of the manifest: 1. */
-  readonly format: 1;
+export const MANIFEST_FILE = 'model.json';
+
+/**
+ * The embedded model's manifest: a {@link ModelManifest} of `@flexiffusion/runtime` (which
+ * validates it, `validateManifest`) with the blocks this model always has made required, and its
+ * `testSample` block, a field the format leaves to model packages.
+ *
+ * @public
+ */
+export interface FashionManifest extends ModelManifest {
   /** Model name: `'fashion'`. */
   readonly name: 'fashion';
   /** Model family: class-conditional. */
   readonly family: 'class-conditional';
-  /** The UNet (see `UnetSpec` of `@flexiffusion/runtime`). */
-  readonly unet: {
-    /** ONNX file, relative to the model folder. */
-    readonly file: string;
+  /** The UNet: ε-prediction, [1, 32, 32] samples (28×28 images padded by 2 pixels), three cache branches. */
+  readonly unet: UnetSpec & {
     /** Lowercase hex SHA-256 of the file. */
     readonly sha256: string;
-    /** Graph input names by role. */
-    readonly inputs: {
-      /** The noisy sample x_t. */
-      readonly sample: string;
-      /** The timestep. */
-      readonly timestep: string;
+    /** Graph input names by role, with the class labels. */
+    readonly inputs: UnetSpec['inputs'] & {
       /** The class labels (10 = unconditional). */
       readonly classLabels: string;
     };
-    /** Graph output name of the noise prediction. */
-    readonly output: string;
-    /** Shape of one sample, [C, H, W] ([1, 32, 32]: 28×28 images padded by 2 pixels). */
-    readonly sampleShape: readonly [number, number, number];
     /** The network predicts the noise ε. */
     readonly prediction: 'epsilon';
-    /** Cache branches (cut points) for partial steps. */
-    readonly cache: readonly {
-      /** Branch index, 0 = shallowest (cheapest partial step). */
-      readonly branch: number;
-      /** Name of the decoder tensor cached by full steps. */
-      readonly tensor: string;
-    }[];
   };
-  /** The training noise schedule (diffusers scheduler config). */
-  readonly scheduler: {
-    /** `num_train_timesteps`. */
-    readonly trainTimesteps: number;
-    /** `beta_schedule`. */
+  /** The training noise schedule: 1000 linear-β timesteps. */
+  readonly scheduler: SchedulerSpec & {
+    /** `beta_schedule`: linear, 1e-4 → 0.02. */
     readonly betaSchedule: 'linear';
-    /** `beta_start`. */
-    readonly betaStart: number;
-    /** `beta_end`. */
-    readonly betaEnd: number;
   };
-  /** Class conditioning. */
-  readonly conditioning: {
-    /** Number of classes (10). */
-    readonly numClasses: number;
-    /** The label meaning "no class", for classifier-free guidance. */
-    readonly unconditionalLabel: number;
-    /** Fashion-MNIST class names, index = label. */
-    readonly classNames: readonly string[];
-    /** Guidance scale used when a caller gives none. */
-    readonly defaultGuidanceScale: number;
-  };
-  /** How samples map to pixels. */
-  readonly image: {
-    /** Pixel value range of samples, e.g. [-1, 1]. */
-    readonly range: readonly [number, number];
-    /** The 28×28 region holding the image inside the 32×32 sample. */
-    readonly crop: {
-      /** First row of the region. */
-      readonly top: number;
-      /** First column of the region. */
-      readonly left: number;
-      /** Rows in the region. */
-      readonly height: number;
-      /** Columns in the region. */
-      readonly width: number;
-    };
-  };
+  /** Class conditioning: 10 Fashion-MNIST classes, label 10 for "no class". */
+  readonly conditioning: Required<ConditioningSpec>;
+  /** How samples map to pixels, with the 28×28 region holding the image inside the 32×32 sample. */
+  readonly image: Required<ImageSpec>;
   /** The Fashion-MNIST feature network for FID / rFID. */
-  readonly featureNetwork: {
-    /** ONNX file, relative to the model folder. */
-    readonly file: string;
-    /** Lowercase hex SHA-256 of the file. */
-    readonly sha256: string;
-    /** Input name (28×28 images in [0, 1]). */
-    readonly input: string;
-    /** Output name of the feature vector. */
-    readonly features: string;
-    /** Output name of the class logits. */
-    readonly logits: string;
-    /** Feature dimension. */
-    readonly dim: number;
-  };
+  readonly featureNetwork: Required<FeatureNetworkSpec>;
   /** Feature statistics of the real test images. */
-  readonly referenceStats: {
-    /** Serialised statistics file (`@flexiffusion/metrics` format). */
-    readonly file: string;
-    /** Lowercase hex SHA-256 of the file. */
-    readonly sha256: string;
-    /** Number of images (10,000). */
-    readonly count: number;
-  };
+  readonly referenceStats: Required<ReferenceStatsSpec>;
   /** The small sample of real test images ({@link fashionTestSample}). */
   readonly testSample: {
     /** Raw uint8 pixel file, relative to the model folder. */

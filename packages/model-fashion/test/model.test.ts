@@ -2,6 +2,7 @@ import { createHash } from 'node:crypto';
 import { readFileSync, readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
+import { validateManifest } from '@flexiffusion/runtime';
 import { fashionModel, fashionTestSample } from '../src/index.js';
 
 describe('@flexiffusion/model-fashion', () => {
@@ -13,6 +14,10 @@ describe('@flexiffusion/model-fashion', () => {
       const digest = createHash('sha256').update(readFileSync(join(dir, f.file))).digest('hex');
       expect(digest, f.file).toBe(f.sha256);
     }
+  });
+
+  it('ships a manifest that @flexiffusion/runtime accepts', () => {
+    expect(validateManifest(manifest)).toBe(manifest);
   });
 
   it('keeps all files together within 30 MB', () => {

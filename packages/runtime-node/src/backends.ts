@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import { createRequire } from 'node:module';
 import { dirname, join } from 'node:path';
-import { RuntimeError, type SessionFactory } from '@flexiffusion/runtime';
+import { RuntimeError, checkBackend, type ActiveBackend, type Backend, type SessionFactory } from '@flexiffusion/runtime';
 import * as ort from 'onnxruntime-node';
 
 /**
@@ -15,12 +15,23 @@ export type ExecutionProvider = 'cpu' | 'cuda';
 export const EXECUTION_PROVIDERS: readonly ExecutionProvider[] = Object.freeze(['cpu', 'cuda']);
 
 /**
- * Options of {@link createSessionFactory}.
+ * What `loadModel`'s `device` may name: an execution provider, or `auto` (CUDA where its provider
+ * loads and runs, else CPU; the model's `backend.description` says which was chosen).
+ *
+ * @public
+ */
+export type NodeDevice = ExecutionProvider | 'auto';
+
+/** The valid {@link NodeDevice} values. @public */
+export const NODE_DEVICES: readonly NodeDevice[] = Object.freeze(['cpu', 'cuda', 'auto']);
+
+/**
+ * Options of {@link createSessionFactory}, {@link cpuBackend} and {@link cudaBackend}.
  *
  * @public
  */
 export interface NodeSessionOptions {
-  /** `cpu` (default) or `cuda`. */
+  /** `cpu` (default) or `cuda` ({@link createSessionFactory} only; the backends fix it). */
   readonly executionProvider?: ExecutionProvider;
   /** Intra-op threads (default: onnxruntime's choice, all cores). */
   readonly threads?: number;
@@ -101,4 +112,97 @@ export function createSessionFactory(options: NodeSessionOptions = {}): SessionF
       }
     },
   };
+}
+
+function describe(ep: ExecutionProvider, threads: number | undefined): string {
+  return `${ep} (onnxruntime-node, ${threads === undefined ? "onnxruntime's thread count" : `${threads} thread${threads === 1 ? '' : 's'}`})`;
+}
+
+function nodeBackend(ep: ExecutionProvider, options: Omit<NodeSessionOptions, 'executionProvider'>): Backend {
+  // Bad options fail at once, not from init().
+  if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
+    throw new RuntimeError('invalid-option', `Invalid threads ${String(options.threads)}: expected an integer >= 1.`);
+  }
+  let started: Promise<ActiveBackend> | undefined;
+  const start = async (): Promise<ActiveBackend> => {
+    const sessions = createSessionFactory({ ...options, executionProvider: ep });
+    await checkBackend(sessions);
+    return Object.freeze({ name: ep, description: describe(ep, options.threads), sessions, deviceResident: false });
+  };
+  return Object.freeze({
+    name: ep,
+    init(): Promise<ActiveBackend> {
+      if (!started) {
+        started = start();
+        started.catch(() => {
+          started = undefined;
+        });
+      }
+      return started;
+    },
+  });
+}
+
+/**
+ * The CPU backend: onnxruntime-node's `cpu` execution provider (bundled with the package). Its
+ * `init()` proves it runs a tiny graph.
+ *
+ * @param options - `threads` (intra-op threads per session; default onnxruntime's choice).
+ * @returns The backend (not started), for `loadModel({ backend })` or `resolveBackend`.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` for bad threads.
+ * @example
+ * ```ts
+ * const model = await loadModel('fashion', { backend: cpuBackend({ threads: 2 }) });
+ * ```
+ * @public
+ */
+export function cpuBackend(options: Omit<NodeSessionOptions, 'executionProvider'> = {}): Backend {
+  return nodeBackend('cpu', options);
+}
+
+/**
+ * The CUDA backend: onnxruntime-node's `cuda` execution provider. Its `init()` fails with a
+ * `RuntimeError` that says how to install the provider where it is missing
+ * ({@link CUDA_INSTALL_HINT}), and otherwise proves it runs a tiny graph on the GPU. onnxruntime-node
+ * has no CUDA IO binding, so every output comes back to host memory (`deviceResident: false`).
+ *
+ * @param options - `threads` (intra-op threads for the CPU parts of each session).
+ * @returns The backend (not started).
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` for bad threads.
+ * @example
+ * ```ts
+ * // CUDA where it works, else CPU, and say why:
+ * const model = await loadModel('fashion', {
+ *   backend: [cudaBackend(), cpuBackend()],
+ *   onFallback: ({ name, error }) => console.warn(`${name} unavailable: ${String(error)}`),
+ * });
+ * console.log(model.backend.description);
+ * ```
+ * @public
+ */
+export function cudaBackend(options: Omit<NodeSessionOptions, 'executionProvider'> = {}): Backend {
+  return nodeBackend('cuda', options);
+}
+
+/**
+ * The backends a {@link NodeDevice} stands for, in the order to try them: `cpu` → [cpu],
+ * `cuda` → [cuda], `auto` → [cuda, cpu].
+ *
+ * @param device - `cpu`, `cuda` or `auto`.
+ * @param options - `threads`.
+ * @returns The backends (not started).
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `unsupported` naming a bad device and the valid ones; `invalid-option`.
+ * @public
+ */
+export function nodeBackends(device: NodeDevice, options: Omit<NodeSessionOptions, 'executionProvider'> = {}): readonly Backend[] {
+  switch (device) {
+    case 'cpu':
+      return [cpuBackend(options)];
+    case 'cuda':
+      return [cudaBackend(options)];
+    case 'auto':
+      return [cudaBackend(options), cpuBackend(options)];
+    default:
+      throw new RuntimeError('unsupported', `Unsupported device: ${JSON.stringify(device)}. Should be one of: ${NODE_DEVICES.map((d) => `"${d}"`).join(', ')}.`);
+  }
 }

@@ -1,20 +1,27 @@
 /**
- * `@flexiffusion/runtime-node` — Flexiffusion on Node.js: {@link loadModel} opens a model folder
- * (or the embedded `'fashion'` model) with onnxruntime-node on CPU or CUDA, and returns a model
- * that generates with any schedule, streams batches and profiles its step kinds; PNG helpers write
- * samples and grids; {@link FileTrialStore} keeps a search's trials on disk so it resumes after a
- * crash. The engine itself is `@flexiffusion/runtime` (a peer dependency).
+ * `@flexiffusion/runtime-node` — Flexiffusion on Node.js, a thin adapter over the platform-free
+ * engine `@flexiffusion/runtime` (a peer dependency): the onnxruntime-node backends
+ * ({@link cpuBackend}, {@link cudaBackend}, `device: 'auto'`), a file source, {@link loadModel}
+ * (a model folder or the embedded `'fashion'` model → the engine's `Model`, which generates with
+ * any schedule, streams batches and profiles its step kinds), PNG helpers for samples and grids,
+ * and {@link FileTrialStore}, which keeps a search's trials on disk so it resumes after a crash.
  *
  * @packageDocumentation
  */
-export { loadModel, resolveModelDir, fileSource, NodeModel, EMBEDDED_MODELS, type LoadModelOptions, type NodeModelProfile } from './load-model.js';
+export { loadModel, resolveModelDir, fileSource, EMBEDDED_MODELS, type LoadModelOptions } from './load-model.js';
 export {
+  cpuBackend,
+  cudaBackend,
+  nodeBackends,
   createSessionFactory,
   isCudaInstalled,
   EXECUTION_PROVIDERS,
+  NODE_DEVICES,
   CUDA_INSTALL_HINT,
   type ExecutionProvider,
+  type NodeDevice,
   type NodeSessionOptions,
-} from './sessions.js';
+} from './backends.js';
+export { Model, RuntimeError, type GenerateOptions, type GenerateResult, type ModelProfile } from '@flexiffusion/runtime';
 export { encodePng, writePng, saveSamplesAsPng, saveImageGrid, type SaveImagesOptions } from './png.js';
 export { FileTrialStore, TRIAL_STORE_FILES } from './trial-store.js';

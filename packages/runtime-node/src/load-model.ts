@@ -5,23 +5,15 @@ import { dirname, join, resolve } from 'node:path';
 import {
   MANIFEST_FILE,
   RuntimeError,
-  createPipeline,
-  manifestImageOptions,
+  openModel,
   type AbortSignalLike,
-  type DiffusionPipeline,
-  type GenerateOptions,
-  type GenerateResult,
-  type ModelManifest,
+  type ActiveBackend,
+  type Backend,
+  type Model,
   type ModelSource,
-  type PipelineProfile,
-  type ProfileOptions,
   type ProgressEvent,
-  type SampleBatch,
-  type ToImageOptions,
 } from '@flexiffusion/runtime';
-import type { CostProfile } from '@flexiffusion/schedule';
-import { saveImageGrid, saveSamplesAsPng, type SaveImagesOptions } from './png.js';
-import { createSessionFactory, type ExecutionProvider } from './sessions.js';
+import { nodeBackends, type NodeDevice } from './backends.js';
 
 /** Names of the embedded models and the packages that hold them. @public */
 export const EMBEDDED_MODELS: Readonly<Record<string, string>> = Object.freeze({ fashion: '@flexiffusion/model-fashion' });
@@ -100,10 +92,17 @@ export function resolveModelDir(nameOrDir: string): string {
  * @public
  */
 export interface LoadModelOptions {
-  /** `cpu` (default) or `cuda`. */
-  readonly executionProvider?: ExecutionProvider;
-  /** Intra-op threads per session (default: onnxruntime's choice). */
+  /** `cpu` (default), `cuda`, or `auto` (CUDA where it loads and runs, else CPU). Ignored when `backend` is given. */
+  readonly device?: NodeDevice;
+  /** Intra-op threads per session (default: onnxruntime's choice). Used with `device`. */
   readonly threads?: number;
+  /**
+   * Backends to use instead of `device`: one ({@link cpuBackend}, {@link cudaBackend}, your own), a
+   * list to try in order, or an already started one.
+   */
+  readonly backend?: Backend | ActiveBackend | readonly Backend[];
+  /** Called for each backend that failed to start before one did (e.g. why `auto` fell back to CPU). */
+  readonly onFallback?: (failed: { readonly name: string; readonly error: unknown }) => void;
   /** Check files against the manifest's SHA-256 (default true). */
   readonly verifyChecksums?: boolean;
   /** Open every partial session at load (default: on first use). */
@@ -115,159 +114,38 @@ export interface LoadModelOptions {
 }
 
 /**
- * The result of {@link NodeModel.profile}: the runtime's profile plus MAC ratios.
- *
- * @public
- */
-export interface NodeModelProfile extends PipelineProfile {
-  /** partialMacs[b] / fullMacs per branch. */
-  readonly partialMacRatio: readonly number[];
-  /** Measured partial latency / full latency per branch. */
-  readonly partialLatencyRatio: readonly number[];
-}
-
-/**
- * A model loaded on Node: generate with any schedule, stream batches, profile, save PNGs.
- * Made by {@link loadModel}.
- *
- * @public
- */
-export class NodeModel {
-  /** The model folder. */
-  readonly dir: string;
-  /** The platform-free pipeline underneath. */
-  readonly pipeline: DiffusionPipeline;
-
-  /** @internal */
-  constructor(dir: string, pipeline: DiffusionPipeline) {
-    this.dir = dir;
-    this.pipeline = pipeline;
-  }
-
-  /** The manifest. */
-  get manifest(): ModelManifest {
-    return this.pipeline.manifest;
-  }
-
-  /** MACs per sample of a full step and of each branch's partial step. */
-  get costProfile(): CostProfile {
-    return this.pipeline.costProfile;
-  }
-
-  /** Number of cache branches. */
-  get branches(): number {
-    return this.pipeline.branches;
-  }
-
-  /** The manifest's image range and crop, for {@link saveSamplesAsPng} and friends. */
-  get imageOptions(): ToImageOptions {
-    return manifestImageOptions(this.manifest);
-  }
-
-  /**
-   * Generate samples.
-   *
-   * @param options - Schedule, labels / prompts, seeds or initialNoise, guidanceScale, sampler,
-   *   batchSize, nullMode, signal, onProgress.
-   * @returns `{ samples, shape }`: a Float32Array [N, C, H, W] of raw final samples (model space, not clipped).
-   * @throws `RuntimeError` for bad options, `aborted`; `ScheduleError` for a bad schedule.
-   * @example
-   * ```ts
-   * const model = await loadModel('fashion');
-   * const { samples, shape } = await model.generate({ schedule: 'F P0 N | F P0 N', labels: [0, 1, 2], seeds: [1, 2, 3] });
-   * await saveImageGrid('grid.png', samples, shape, model.imageOptions);
-   * ```
-   */
-  generate(options: GenerateOptions): Promise<GenerateResult> {
-    return this.pipeline.generate(options);
-  }
-
-  /**
-   * Generate batch by batch (an async iterator), as {@link NodeModel.generate}.
-   *
-   * @param options - As {@link NodeModel.generate}.
-   * @returns Batches in order.
-   */
-  stream(options: GenerateOptions): AsyncGenerator<SampleBatch, void, undefined> {
-    return this.pipeline.stream(options);
-  }
-
-  /**
-   * The cost profile and measured per-kind step latencies.
-   *
-   * @param options - Batch size, repeats, warm-up.
-   * @returns The profile with MAC and latency ratios.
-   */
-  async profile(options: ProfileOptions = {}): Promise<NodeModelProfile> {
-    const p = await this.pipeline.profile(options);
-    return {
-      ...p,
-      partialMacRatio: p.costProfile.partialMacs.map((m) => m / p.costProfile.fullMacs),
-      partialLatencyRatio: p.latencyMs.partial.map((l) => l / p.latencyMs.full),
-    };
-  }
-
-  /**
-   * Write a result's samples as PNG files, one per sample, with the manifest's range and crop.
-   *
-   * @param dir - Output folder.
-   * @param result - A generate result or stream batch.
-   * @param options - Overrides (prefix, startIndex, range, crop).
-   * @returns The written paths.
-   */
-  saveImages(dir: string, result: { samples: Float32Array; shape: readonly number[]; offset?: number }, options: SaveImagesOptions = {}): Promise<string[]> {
-    return saveSamplesAsPng(dir, result.samples, result.shape, { ...this.imageOptions, ...(result.offset !== undefined ? { startIndex: result.offset } : {}), ...options });
-  }
-
-  /**
-   * Write a result's samples as one PNG grid.
-   *
-   * @param path - Output file.
-   * @param result - A generate result.
-   * @param options - Columns, padding, overrides.
-   * @returns Resolves when written.
-   */
-  saveGrid(path: string, result: { samples: Float32Array; shape: readonly number[] }, options: Parameters<typeof saveImageGrid>[3] = {}): Promise<void> {
-    return saveImageGrid(path, result.samples, result.shape, { ...this.imageOptions, ...options });
-  }
-
-  /** Release the sessions. */
-  dispose(): Promise<void> {
-    return this.pipeline.dispose();
-  }
-}
-
-/**
- * Load a model for generation on Node with onnxruntime-node.
+ * Load a model for generation on Node with onnxruntime-node: resolve the name or folder
+ * ({@link resolveModelDir}), start the backend, and open the model with `@flexiffusion/runtime`'s
+ * `openModel` (the same `Model` class the browser gets). Its `location` is the absolute folder.
  *
  * @param nameOrDir - `'fashion'` (the embedded model) or a folder holding model.json.
- * @param options - `executionProvider` (`cpu` | `cuda`), `threads`, `verifyChecksums`, `signal`, `onProgress`.
- * @returns The {@link NodeModel}; `dispose()` it when done.
- * @throws `RuntimeError`: `missing-file` (no such model, package or file), `unsupported` (a provider
- *   that is unknown or not installed — the message says how to install CUDA), `invalid-manifest`,
- *   `io-mismatch`, `shape-mismatch`, `session-failed`, `aborted`.
+ * @param options - `device` (`cpu` | `cuda` | `auto`) and `threads`, or `backend`; `verifyChecksums`,
+ *   `eagerPartials`, `signal`, `onProgress`, `onFallback`.
+ * @returns The `Model`; `dispose()` it when done.
+ * @throws `RuntimeError`: `missing-file` (no such model, package or file), `unsupported` (an unknown
+ *   device, or no backend starts — for CUDA the message says how to install it), `invalid-option`,
+ *   `invalid-manifest`, `io-mismatch`, `shape-mismatch`, `session-failed`, `aborted`.
  * @example
  * ```ts
- * import { loadModel } from '@flexiffusion/runtime-node';
- * const model = await loadModel('fashion', { executionProvider: 'cpu', threads: 2 });
- * const { samples } = await model.generate({ schedule: 'F P0 N | F P0 N', labels: [3], seeds: [42] });
+ * import { loadModel, saveImageGrid } from '@flexiffusion/runtime-node';
+ * const model = await loadModel('fashion', { device: 'auto', threads: 2 });
+ * console.log(model.backend.description); // "cuda (…)" or "cpu (…)"
+ * const r = await model.generate({ schedule: 'F P0 N | F P0 N', labels: [3], seeds: [42] });
+ * await saveImageGrid('grid.png', r.samples, r.shape, model.imageOptions);
  * await model.dispose();
  * ```
  * @public
  */
-export async function loadModel(nameOrDir: string, options: LoadModelOptions = {}): Promise<NodeModel> {
+export async function loadModel(nameOrDir: string, options: LoadModelOptions = {}): Promise<Model> {
   const dir = resolveModelDir(nameOrDir);
-  const sessions = createSessionFactory({
-    ...(options.executionProvider ? { executionProvider: options.executionProvider } : {}),
-    ...(options.threads !== undefined ? { threads: options.threads } : {}),
-  });
-  const pipeline = await createPipeline({
+  const backend = options.backend ?? nodeBackends(options.device ?? 'cpu', options.threads !== undefined ? { threads: options.threads } : {});
+  return openModel({
     source: fileSource(dir),
-    sessions,
+    backend,
+    ...(options.onFallback ? { onFallback: options.onFallback } : {}),
     ...(options.verifyChecksums !== undefined ? { verifyChecksums: options.verifyChecksums } : {}),
     ...(options.eagerPartials ? { eagerPartials: true } : {}),
     ...(options.signal ? { signal: options.signal } : {}),
     ...(options.onProgress ? { onProgress: options.onProgress } : {}),
   });
-  return new NodeModel(dir, pipeline);
 }

@@ -8,7 +8,7 @@ import { join } from 'node:path';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { addGraphOutputs, cutUnet, gaussianNoise } from '@flexiffusion/runtime';
 import * as ort from 'onnxruntime-node';
-import { loadModel, type NodeModel } from '../src/index.js';
+import { loadModel, type Model } from '../src/index.js';
 import { fashionExportInfo, fashionModelDir } from './model-path.js';
 
 const dir = await fashionModelDir();
@@ -43,7 +43,7 @@ function maxAbsDiff(a: ArrayLike<number>, b: ArrayLike<number>): number {
 }
 
 describe('embedded fashion model', () => {
-  let model: NodeModel;
+  let model: Model;
   let bytes: Uint8Array;
   let session: ort.InferenceSession;
   let cache: string[];
@@ -126,7 +126,7 @@ describe('embedded fashion model', () => {
     };
     const check = info.unet.check;
     const n = check.timestep.length;
-    const { output } = await model.pipeline.unet.runFull({
+    const { output } = await model.unet.runFull({
       sample: new ort.Tensor('float32', Float32Array.from(check.sample), [n, 1, 32, 32]),
       timestep: new ort.Tensor('int64', BigInt64Array.from(check.timestep.map(BigInt)), [n]),
       class_labels: new ort.Tensor('int64', BigInt64Array.from(check.class_labels.map(BigInt)), [n]),

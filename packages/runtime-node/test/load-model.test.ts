@@ -2,7 +2,7 @@ import { mkdtemp, readdir } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { describe, expect, it } from 'vitest';
-import { loadModel, resolveModelDir } from '../src/index.js';
+import { loadModel, resolveModelDir, saveImageGrid, saveSamplesAsPng } from '../src/index.js';
 import { STAND_INS } from './model-path.js';
 
 describe('loadModel (stand-in UNet)', () => {
@@ -21,8 +21,8 @@ describe('loadModel (stand-in UNet)', () => {
       }
       expect(offsets).toEqual([0, 2]);
       const dir = await mkdtemp(join(tmpdir(), 'flexi-out-'));
-      await model.saveImages(dir, r);
-      await model.saveGrid(join(dir, 'grid.png'), r);
+      await saveSamplesAsPng(dir, r.samples, r.shape, model.imageOptions);
+      await saveImageGrid(join(dir, 'grid.png'), r.samples, r.shape, model.imageOptions);
       expect((await readdir(dir)).sort()).toEqual(['grid.png', 'sample-0000.png', 'sample-0001.png', 'sample-0002.png']);
       const p = await model.profile({ batchSize: 2, repeats: 1, warmup: 0 });
       expect(p.partialMacRatio).toHaveLength(3);

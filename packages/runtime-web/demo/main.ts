@@ -5,7 +5,7 @@
  * URL parameters: `backend` (auto | webgpu | wasm), `count`, `found` (a schedule), `model`.
  */
 import { deepCacheSchedule, formatSchedule, fullSchedule, scheduleCost } from '@flexiffusion/schedule';
-import { loadModel, type WebBackend, type WebModel } from '../src/index.js';
+import { drawSamples, loadModel, type Backend, type Model } from '../src/index.js';
 import { wasmBackend } from '../src/wasm.js';
 import { webgpuBackend } from '../src/webgpu.js';
 
@@ -22,23 +22,23 @@ const status = (text: string, state: string): void => {
   el.dataset['state'] = state;
 };
 
-function backends(choice: string): WebBackend[] {
+function backends(choice: string): Backend[] {
   const gpu = webgpuBackend({ wasmPaths: ORT });
   const cpu = wasmBackend({ wasmPaths: ORT });
   return choice === 'webgpu' ? [gpu] : choice === 'wasm' ? [cpu] : [gpu, cpu];
 }
 
-let model: WebModel | null = null;
+let model: Model | null = null;
 let loadedWith = '';
 
-async function ensureModel(choice: string): Promise<WebModel> {
+async function ensureModel(choice: string): Promise<Model> {
   if (model && loadedWith === choice) return model;
   await model?.dispose();
   model = null;
   status('Loading the model…', 'loading');
   const files = new Map<string, { loaded: number; total: number | null }>();
   model = await loadModel(MODEL, {
-    backends: backends(choice),
+    backend: backends(choice),
     eagerPartials: true,
     onDownload: (p) => {
       files.set(p.path, { loaded: p.loaded, total: p.total });
@@ -94,7 +94,7 @@ async function generate(): Promise<void> {
         `${perImage.toFixed(0)} ms per image on ${m.backend.name} · ${cost.counts.full} full, ${cost.counts.partial} partial, ${cost.counts.null} null steps · ` +
         `MAC speedup ${cost.speedup.toFixed(2)}×${measured}`;
       const canvas = row.querySelector('canvas')!;
-      m.draw(canvas, r, { scale: 3, columns: Math.min(count, 8), padding: 1, background: 0 });
+      drawSamples(canvas, r.samples, r.shape, { ...m.imageOptions, scale: 3, columns: Math.min(count, 8), padding: 1, background: 0 });
       row.dataset['msPerImage'] = String(perImage);
     }
     status(`Done: ${count} image${count === 1 ? '' : 's'} per schedule.`, 'done');

@@ -1,10 +1,10 @@
 /**
  * `@flexiffusion/runtime-web` — Flexiffusion in the browser on onnxruntime-web. A thin adapter
- * over the platform-free engine `@flexiffusion/runtime` (a peer dependency): it chooses an
- * execution backend (WebGPU, falling back to wasm: {@link resolveBackend}), fetches a model
- * folder with byte progress ({@link fetchSource}), opens the sessions ({@link loadModel}), keeps
- * the cache tensors in GPU memory between a full step and the partial steps that read them, and
- * draws samples on a canvas ({@link drawSamples}, {@link samplesToImageData}).
+ * over the platform-free engine `@flexiffusion/runtime` (a peer dependency): the webgpu and wasm
+ * backends (tried in order by the core's `resolveBackend`: WebGPU, falling back to wasm), a fetch
+ * source with byte progress ({@link fetchSource}), {@link loadModel} (a URL → the engine's `Model`),
+ * the cache tensors kept in GPU memory between a full step and the partial steps that read them,
+ * and canvas helpers ({@link drawSamples}, {@link samplesToImageData}).
  *
  * The backends live on their own subpaths so that a bundle holds only the onnxruntime-web build
  * it uses, and are passed in rather than registered on import:
@@ -15,23 +15,23 @@
  * import { wasmBackend } from '@flexiffusion/runtime-web/wasm';     // onnxruntime-web/wasm
  * ```
  *
- * Errors are the engine's `RuntimeError` (`code`, `issues`, `cause`), re-exported here.
+ * The engine's `Model`, `RuntimeError` (`code`, `issues`, `cause`) and `resolveBackend` are re-exported here.
  *
  * @packageDocumentation
  */
-export { RuntimeError, type RuntimeErrorCode, type RuntimeIssue } from '@flexiffusion/runtime';
 export {
+  Model,
+  RuntimeError,
   resolveBackend,
-  LOG_LEVELS,
-  type WebBackend,
+  type Backend,
   type ActiveBackend,
   type ResolveBackendOptions,
-  type CommonBackendOptions,
-  type WasmPaths,
-  type LogLevel,
-} from './backend.js';
+  type RuntimeErrorCode,
+  type RuntimeIssue,
+} from '@flexiffusion/runtime';
+export { LOG_LEVELS, type CommonBackendOptions, type WasmPaths, type LogLevel } from './backend.js';
 export { fetchSource, type FetchSourceOptions, type DownloadProgress, type FetchLike } from './fetch-source.js';
-export { loadModel, WebModel, type LoadModelOptions } from './load-model.js';
+export { loadModel, type LoadModelOptions } from './load-model.js';
 export {
   imageToRgba,
   samplesToImageData,

@@ -7,7 +7,8 @@
  * @packageDocumentation
  */
 import * as ort from 'onnxruntime-web/wasm';
-import type { CommonBackendOptions, WebBackend } from './backend.js';
+import type { Backend } from '@flexiffusion/runtime';
+import type { CommonBackendOptions } from './backend.js';
 import { ortBackend } from './internal/ort-backend.js';
 
 /**
@@ -32,7 +33,7 @@ export type WasmBackendOptions = CommonBackendOptions;
  * ```
  * @public
  */
-export function wasmBackend(options: WasmBackendOptions = {}): WebBackend {
+export function wasmBackend(options: WasmBackendOptions = {}): Backend {
   return ortBackend({
     ...options,
     name: 'wasm',

@@ -8,7 +8,8 @@
  */
 import { RuntimeError } from '@flexiffusion/runtime';
 import * as ort from 'onnxruntime-web/webgpu';
-import type { CommonBackendOptions, WebBackend } from './backend.js';
+import type { Backend } from '@flexiffusion/runtime';
+import type { CommonBackendOptions } from './backend.js';
 import { ortBackend } from './internal/ort-backend.js';
 
 /**
@@ -51,12 +52,12 @@ interface GpuLike {
  * import { wasmBackend } from '@flexiffusion/runtime-web/wasm';
  *
  * const model = await loadModel('/models/fashion/', {
- *   backends: [webgpuBackend({ wasmPaths: '/ort/' }), wasmBackend({ wasmPaths: '/ort/' })],
+ *   backend: [webgpuBackend({ wasmPaths: '/ort/' }), wasmBackend({ wasmPaths: '/ort/' })],
  * });
  * ```
  * @public
  */
-export function webgpuBackend(options: WebGpuBackendOptions = {}): WebBackend {
+export function webgpuBackend(options: WebGpuBackendOptions = {}): Backend {
   const pp = options.powerPreference;
   if (pp !== undefined && pp !== 'low-power' && pp !== 'high-performance') {
     throw new RuntimeError('invalid-option', `Invalid powerPreference ${JSON.stringify(pp)}. Should be one of: "low-power", "high-performance".`);

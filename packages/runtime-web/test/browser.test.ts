@@ -15,7 +15,7 @@ import { mkdir, mkdtemp, writeFile } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { loadModel as loadNodeModel, type NodeModel } from '@flexiffusion/runtime-node';
+import { loadModel as loadNodeModel, type Model as NodeModel } from '@flexiffusion/runtime-node';
 import type { Browser, Page } from 'playwright-core';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { startDemo } from '../demo/serve.mjs';

@@ -2,8 +2,61 @@ import type { InferenceSession } from 'onnxruntime-common';
 import type { AbortSignalLike } from './internal/platform.js';
 
 /**
- * What a platform package supplies to run ONNX graphs: a way to open an onnxruntime session on
- * model bytes. `@flexiffusion/runtime-node` makes one from onnxruntime-node, `runtime-web` from
+ * An execution backend as plain data: a name and an `init()` that starts it and proves it works
+ * (it opens and runs a tiny graph, see {@link @flexiffusion/runtime!checkBackend | checkBackend}). Platform packages make them —
+ * `@flexiffusion/runtime-node`'s `cpuBackend()` / `cudaBackend()`, `@flexiffusion/runtime-web`'s
+ * `webgpuBackend()` / `wasmBackend()` — and {@link @flexiffusion/runtime!resolveBackend | resolveBackend} starts the first one that works.
+ * Nothing registers itself on import: backends are passed in.
+ *
+ * A custom backend (a worker proxy, a test double, another onnxruntime build) implements the same
+ * two members.
+ *
+ * @example
+ * ```ts
+ * const backend: Backend = {
+ *   name: 'my-cpu',
+ *   init: async () => ({ name: 'my-cpu', description: 'my-cpu (1 thread)', sessions, deviceResident: false }),
+ * };
+ * const model = await openModel({ source, backend });
+ * ```
+ *
+ * @public
+ */
+export interface Backend {
+  /** Short name used in messages and in the combined error, e.g. `cpu`, `cuda`, `webgpu`, `wasm`. */
+  readonly name: string;
+  /**
+   * Start the backend (load the provider, acquire the device) and prove that it runs a graph.
+   * A backend may memoize its result; a failed start may be retried.
+   *
+   * @returns The started backend.
+   * @throws Any error when the backend cannot run here; `resolveBackend` collects it.
+   */
+  init(): Promise<ActiveBackend>;
+}
+
+/**
+ * A started backend: what {@link Backend.init} returns and `resolveBackend` chooses.
+ *
+ * @public
+ */
+export interface ActiveBackend {
+  /** The backend's name (`cpu`, `cuda`, `webgpu`, `wasm`, …). */
+  readonly name: string;
+  /** A human-readable description, e.g. `cpu (2 threads)` or `webgpu (google swiftshader)`. */
+  readonly description: string;
+  /** Opens onnxruntime sessions on this backend. */
+  readonly sessions: SessionFactory;
+  /**
+   * Whether outputs the engine marks as device-only ({@link SessionInfo.deviceOutputs}: the cache
+   * tensors) may stay in device memory between steps rather than coming back to JS memory.
+   */
+  readonly deviceResident: boolean;
+}
+
+/**
+ * How a backend opens onnxruntime sessions on model bytes (the session factory of an
+ * {@link ActiveBackend}). `@flexiffusion/runtime-node` makes one from onnxruntime-node, `runtime-web` from
  * onnxruntime-web; tests may wrap either. The sessions are onnxruntime-common
  * `InferenceSession`s, so tensors are onnxruntime-common `Tensor`s.
  *

@@ -5,7 +5,8 @@ import { RuntimeError } from './errors.js';
 import { cutUnet, type CutGraphs, type TensorTypeInfo } from './graph-cut.js';
 import { graphOf, parseModel, withOutputs, writeModel } from './internal/onnx.js';
 import { throwIfAborted } from './internal/platform.js';
-import { evaluateMacPlan, initializerShapes, macProbeNames, openSession, planMacCount, runSession, type MacCount } from './macs.js';
+import { openSession, runSession } from './internal/session.js';
+import { evaluateMacPlan, initializerShapes, macProbeNames, planMacCount, type MacCount } from './macs.js';
 
 /**
  * Options of {@link prepareUnet}.

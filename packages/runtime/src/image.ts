@@ -46,7 +46,7 @@ export interface ToImageOptions {
  * @returns `{ range, crop? }`.
  * @example
  * ```ts
- * const images = samplesToImages(samples, shape, manifestImageOptions(pipeline.manifest));
+ * const images = samplesToImages(samples, shape, manifestImageOptions(model.manifest));
  * ```
  * @public
  */

@@ -1,17 +1,27 @@
 /**
  * `@flexiffusion/runtime` — the platform-free Flexiffusion engine, written against
- * onnxruntime-common's API: model manifests, ONNX graph cutting for cached (DeepCache) steps, a
- * MAC counter that fills the schedule package's cost profile, samplers (DDIM, DPM-Solver++ 2M),
- * classifier-free guidance, seeded batch-independent noise, plan execution with caches, and the
- * pipelines of the model families (class-conditional, unconditional, latent, Stable Diffusion).
+ * onnxruntime-common's API: the backend contract and its resolver, one {@link Model} class for
+ * every platform, model manifests, ONNX graph cutting for cached (DeepCache) steps, a MAC counter
+ * that fills the schedule package's cost profile, samplers as data (DDIM, DPM-Solver++ 2M, or your
+ * own), classifier-free guidance, seeded batch-independent noise, plan execution with caches, and
+ * a pipeline per model family composed of stages (conditioning: class labels / prompts; decoding:
+ * identity / VAE).
  *
- * Platform packages (`@flexiffusion/runtime-node`, `@flexiffusion/runtime-web`) supply a
- * {@link SessionFactory} and a {@link ModelSource}; nothing here imports Node or the DOM.
+ * Platform packages supply {@link Backend}s and a {@link ModelSource}: `@flexiffusion/runtime-node`
+ * (cpu, cuda, files) and `@flexiffusion/runtime-web` (webgpu, wasm, fetch); nothing here imports
+ * Node or the DOM, and nothing registers itself on import.
  *
  * @packageDocumentation
  */
 export { RuntimeError, type RuntimeErrorCode, type RuntimeIssue } from './errors.js';
-export type { SessionFactory, SessionInfo, ModelSource, ProgressEvent, OperationOptions } from './backend.js';
+export type { Backend, ActiveBackend, SessionFactory, SessionInfo, ModelSource, ProgressEvent, OperationOptions } from './backend.js';
+export { resolveBackend, checkBackend, type ResolveBackendOptions } from './resolve-backend.js';
+export { Model } from './model/model.js';
+export { openModel, type OpenModelOptions } from './model/open-model.js';
+export type { GenerateOptions, GenerateResult, SampleBatch } from './model/generate-options.js';
+export type { ProfileOptions, ModelProfile } from './model/profile.js';
+export type { FamilyPipeline, ConditioningStage, DecodingStage, SampleConditions } from './pipeline/stages.js';
+export type { PromptEmbeddings } from './pipeline/prompts.js';
 export type { AbortSignalLike } from './internal/platform.js';
 export {
   MANIFEST_FILE,
@@ -50,6 +60,7 @@ export { prepareUnet, CachedUnet, type PrepareUnetOptions } from './cached-unet.
 export { alphasCumprod, BETA_SCHEDULES, type BetaSchedule, type NoiseScheduleConfig } from './noise-schedule.js';
 export {
   SAMPLERS,
+  SAMPLER_NAMES,
   PREDICTION_TYPES,
   getSampler,
   applyGuidance,
@@ -62,15 +73,5 @@ export {
 } from './samplers.js';
 export { gaussianNoise, batchNoise, INITIAL_NOISE_STREAM } from './noise.js';
 export { runPlan, type RunPlanOptions, type BatchConditioning } from './run-plan.js';
-export {
-  createPipeline,
-  DiffusionPipeline,
-  type CreatePipelineOptions,
-  type GenerateOptions,
-  type GenerateResult,
-  type SampleBatch,
-  type ProfileOptions,
-  type PipelineProfile,
-} from './pipeline.js';
 export { ClipTokenizer, type ClipTokenizerOptions } from './clip-tokenizer.js';
 export { samplesToImages, imagesToSamples, imageGrid, manifestImageOptions, type Image8, type ToImageOptions, type GridOptions } from './image.js';

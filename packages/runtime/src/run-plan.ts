@@ -6,7 +6,7 @@ import { RuntimeError } from './errors.js';
 import { throwIfAborted, yieldToEventLoop } from './internal/platform.js';
 import { filledTensor, floatTensor, readFloat32, releaseDeviceTensors } from './internal/tensor.js';
 import { batchNoise } from './noise.js';
-import { applyGuidance, getSampler, predictionToEpsilon, type PredictionType, type SamplerName } from './samplers.js';
+import { applyGuidance, getSampler, predictionToEpsilon, type PredictionType, type SamplerDefinition, type SamplerName } from './samplers.js';
 
 /**
  * Conditioning of one batch: extra UNet feeds (class labels, text embeddings) for the batch the
@@ -49,8 +49,8 @@ export interface RunPlanOptions extends OperationOptions {
   readonly timestepType?: string;
   /** Conditioning feeds and guidance (default: none). */
   readonly conditioning?: BatchConditioning;
-  /** Sampler (default `ddim`). */
-  readonly sampler?: SamplerName;
+  /** Sampler: a built-in name or a custom definition (default `ddim`). */
+  readonly sampler?: SamplerName | SamplerDefinition<unknown>;
   /** DDIM eta (default 0). */
   readonly eta?: number;
   /** ᾱ of the model. */

@@ -1,4 +1,4 @@
-import { RuntimeError, oneOf } from './errors.js';
+import { RuntimeError, oneOf, show } from './errors.js';
 
 /**
  * Names of the built-in samplers.
@@ -60,8 +60,8 @@ export interface SamplerStepInput {
  * @public
  */
 export interface SamplerDefinition<S = unknown> {
-  /** Registry name. */
-  readonly name: SamplerName;
+  /** Name, for messages (the built-ins: their {@link SamplerName}). */
+  readonly name: string;
   /** One line on what it is. */
   readonly summary: string;
   /** Whether `step` needs fresh noise for these settings (DDIM with eta > 0). */
@@ -162,22 +162,39 @@ const dpmpp2m: SamplerDefinition<DpmState> = Object.freeze({
  *
  * @public
  */
-export const SAMPLERS: Readonly<Record<SamplerName, SamplerDefinition<any>>> = Object.freeze({
+export const SAMPLERS: Readonly<Record<SamplerName, SamplerDefinition<unknown>>> = Object.freeze({
   ddim,
   'dpmpp-2m': dpmpp2m,
 });
 
+/** The names of the built-in samplers, in the order of {@link SAMPLERS}. @public */
+export const SAMPLER_NAMES: readonly SamplerName[] = Object.freeze(['ddim', 'dpmpp-2m'] as const);
+
 /**
- * Look a sampler up by name.
+ * Look a sampler up by name, or check a custom {@link SamplerDefinition} (any object with a name,
+ * `stochastic()`, `init()` and `step()`), as `generate({ sampler })` accepts either.
  *
- * @param name - A {@link SamplerName}.
+ * @param sampler - A {@link SamplerName} or a definition.
  * @returns Its definition.
- * @throws {@link RuntimeError} `unsupported` naming the bad name and the valid ones.
+ * @throws {@link RuntimeError} `unsupported` naming a bad name and the valid ones; `invalid-option`
+ *   for an object that is not a sampler definition.
  * @public
  */
-export function getSampler(name: string): SamplerDefinition<any> {
-  const s = Object.prototype.hasOwnProperty.call(SAMPLERS, name) ? SAMPLERS[name as SamplerName] : undefined;
-  if (!s) throw new RuntimeError('unsupported', `Unsupported sampler: ${JSON.stringify(name)}. Should be one of: ${oneOf(Object.keys(SAMPLERS))}.`);
+export function getSampler(sampler: string | SamplerDefinition<unknown>): SamplerDefinition<unknown> {
+  if (typeof sampler === 'object' && sampler !== null) {
+    const d = sampler as Partial<SamplerDefinition<unknown>>;
+    const missing = (['stochastic', 'init', 'step'] as const).filter((k) => typeof d[k] !== 'function');
+    if (typeof d.name !== 'string' || missing.length > 0) {
+      throw new RuntimeError(
+        'invalid-option',
+        `Invalid sampler ${show(sampler)}: expected a sampler name (${oneOf(SAMPLER_NAMES)}) or a SamplerDefinition with a name, ` +
+          `stochastic(), init() and step()${missing.length > 0 ? ` (missing ${missing.join(', ')})` : ''}.`,
+      );
+    }
+    return sampler;
+  }
+  const s = Object.hasOwn(SAMPLERS, sampler) ? SAMPLERS[sampler as SamplerName] : undefined;
+  if (!s) throw new RuntimeError('unsupported', `Unsupported sampler: ${JSON.stringify(sampler)}. Should be one of: ${oneOf(Object.keys(SAMPLERS))}.`);
   return s;
 }
 

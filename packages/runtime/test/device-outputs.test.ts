@@ -7,8 +7,8 @@
  */
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import { createPipeline, type DiffusionPipeline, type SessionFactory, type SessionInfo } from '../src/index.js';
-import { fixtureSource, maxAbsDiff, ort, sessions } from './helpers.js';
+import { openModel, type Model, type SessionFactory, type SessionInfo } from '../src/index.js';
+import { fixtureSource, maxAbsDiff, ort, sessions, testBackend } from './helpers.js';
 
 interface FakeDeviceTensor {
   readonly location: 'gpu-buffer';
@@ -65,14 +65,14 @@ function deviceFactory(): { factory: SessionFactory; infos: SessionInfo[]; hande
 }
 
 describe('device-resident cache outputs', () => {
-  let host: DiffusionPipeline;
-  let device: DiffusionPipeline;
+  let host: Model;
+  let device: Model;
   let sim: ReturnType<typeof deviceFactory>;
 
   beforeAll(async () => {
-    host = await createPipeline({ source: fixtureSource('tiny-unet'), sessions });
+    host = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend() });
     sim = deviceFactory();
-    device = await createPipeline({ source: fixtureSource('tiny-unet'), sessions: sim.factory });
+    device = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend(sim.factory, true) });
   });
   afterAll(async () => {
     await host?.dispose();

@@ -4,16 +4,16 @@
  */
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
-import { createPipeline } from '../src/index.js';
+import { openModel } from '../src/index.js';
 import { Golden } from './golden.js';
-import { fixtureSource, sessions } from './helpers.js';
+import { fixtureSource, testBackend } from './helpers.js';
 
 const golden = new Golden(fileURLToPath(new URL('./fixtures/golden/stand-ins.json', import.meta.url)));
 afterAll(() => golden.save());
 
 describe('bit-identical outputs on the stand-ins', () => {
   it('tiny class-conditional UNet: DDIM, DPM-Solver++ with reuse nulls, eta > 0, no guidance', async () => {
-    const pipe = await createPipeline({ source: fixtureSource('tiny-unet'), sessions });
+    const pipe = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend() });
     try {
       const base = { labels: [0, 3, 7], seeds: [5, 6, 7], batchSize: 2 } as const;
       golden.check('tiny/ddim', (await pipe.generate({ ...base, schedule: 'F P0 N | F P1 P1 | F N N', guidanceScale: 2 })).samples);
@@ -26,7 +26,7 @@ describe('bit-identical outputs on the stand-ins', () => {
   });
 
   it('latent stand-in: samples and latents', async () => {
-    const pipe = await createPipeline({ source: fixtureSource('ldm'), sessions });
+    const pipe = await openModel({ source: fixtureSource('ldm'), backend: testBackend() });
     try {
       const r = await pipe.generate({ schedule: 'F P1 N F', count: 3, seeds: [1, 2, 3], batchSize: 2 });
       golden.check('ldm/samples', r.samples);
@@ -37,7 +37,7 @@ describe('bit-identical outputs on the stand-ins', () => {
   });
 
   it('Stable Diffusion stand-in: prompts, negative prompt, guidance', async () => {
-    const pipe = await createPipeline({ source: fixtureSource('sd'), sessions });
+    const pipe = await openModel({ source: fixtureSource('sd'), backend: testBackend() });
     try {
       const r = await pipe.generate({ schedule: 'F P0 P2 | F P1 N', prompts: ['a photo of a cat', 'a red shoe', ''], seeds: [1, 2, 3], guidanceScale: 7.5, negativePrompt: 'dog', batchSize: 2 });
       golden.check('sd/samples', r.samples);

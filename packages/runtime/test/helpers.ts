@@ -1,7 +1,7 @@
 import { readFile } from 'node:fs/promises';
 import { fileURLToPath } from 'node:url';
 import * as ort from 'onnxruntime-node';
-import type { ModelSource, SessionFactory } from '../src/index.js';
+import type { ActiveBackend, ModelSource, SessionFactory } from '../src/index.js';
 
 /** Folder of the committed stand-in models (made by tools/stand-ins/make_stand_ins.py). */
 export const STAND_INS = fileURLToPath(new URL('./fixtures/stand-ins/', import.meta.url));
@@ -10,6 +10,11 @@ export const STAND_INS = fileURLToPath(new URL('./fixtures/stand-ins/', import.m
 export const sessions: SessionFactory = {
   create: (model) => ort.InferenceSession.create(model, { executionProviders: ['cpu'], intraOpNumThreads: 1, interOpNumThreads: 1 }),
 };
+
+/** A started backend over a session factory (default: {@link sessions}), as a platform package makes one. */
+export function testBackend(factory: SessionFactory = sessions, deviceResident = false): ActiveBackend {
+  return { name: 'test', description: 'onnxruntime-node cpu (test, 1 thread)', sessions: factory, deviceResident };
+}
 
 /** Files of a fixture folder. */
 export function fixtureSource(dir: string): ModelSource {

@@ -3,12 +3,12 @@ import {
   ClipTokenizer,
   RuntimeError,
   addGraphOutputs,
-  createPipeline,
+  openModel,
   cutUnet,
   gaussianNoise,
-  type DiffusionPipeline,
+  type Model,
 } from '../src/index.js';
-import { fixtureBytes, fixtureSource, maxAbsDiff, ort, sessions } from './helpers.js';
+import { fixtureBytes, fixtureSource, maxAbsDiff, ort, sessions, testBackend } from './helpers.js';
 
 /** ᾱ of linear / scaled-linear betas, written out independently of the package. */
 function refAlphas(start: number, end: number, scaled = false): number[] {
@@ -37,7 +37,7 @@ const UNCOND = 10;
 const AC = refAlphas(0.0001, 0.02);
 
 describe('class-conditional pipeline (tiny stand-in UNet)', () => {
-  let pipe: DiffusionPipeline;
+  let pipe: Model;
   let original: ort.InferenceSession;
   let bytes: Uint8Array;
   let cacheNames: string[];
@@ -70,7 +70,7 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
   }
 
   beforeAll(async () => {
-    pipe = await createPipeline({ source: fixtureSource('tiny-unet'), sessions });
+    pipe = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend() });
     bytes = await fixtureBytes('tiny-unet/unet.onnx');
     original = await sessions.create(bytes);
     cacheNames = pipe.manifest.unet.cache.map((c) => c.tensor);
@@ -236,22 +236,22 @@ describe('loading errors', () => {
     const source = fixtureSource('tiny-unet');
     const good = JSON.parse(new TextDecoder().decode(await source.readFile('model.json')));
     const withInputs = (inputs: object) => ({ ...good, unet: { ...good.unet, inputs: { ...good.unet.inputs, ...inputs } } });
-    await expect(createPipeline({ source, sessions, manifest: withInputs({ classLabels: 'labels' }) })).rejects.toThrow(
+    await expect(openModel({ source, backend: testBackend(), manifest: withInputs({ classLabels: 'labels' }) })).rejects.toThrow(
       'The UNet (unet.onnx) has no input "labels" (unet.inputs.classLabels). Should be one of: "sample", "timestep", "class_labels".',
     );
-    await expect(createPipeline({ source, sessions, manifest: { ...good, unet: { ...good.unet, sampleShape: [1, 32, 32] } } })).rejects.toMatchObject({
+    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, sampleShape: [1, 32, 32] } } })).rejects.toMatchObject({
       code: 'shape-mismatch',
     });
-    await expect(createPipeline({ source, sessions, manifest: { ...good, unet: { ...good.unet, file: 'gone.onnx' } } })).rejects.toMatchObject({
+    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, file: 'gone.onnx' } } })).rejects.toMatchObject({
       code: 'missing-file',
     });
-    await expect(createPipeline({ source, sessions, manifest: { ...good, unet: { ...good.unet, output: 'eps' } } })).rejects.toThrow(/no output "eps"/);
+    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, output: 'eps' } } })).rejects.toThrow(/no output "eps"/);
   });
 });
 
 describe('latent pipeline (LDM stand-in)', () => {
   it('decodes the final latents with the VAE (latents / scalingFactor)', async () => {
-    const pipe = await createPipeline({ source: fixtureSource('ldm'), sessions });
+    const pipe = await openModel({ source: fixtureSource('ldm'), backend: testBackend() });
     const vae = await sessions.create(await fixtureBytes('ldm/vae_decoder/model.onnx'));
     try {
       const r = await pipe.generate({ schedule: 'F P1 N F', count: 2, seeds: [1, 2] });
@@ -270,7 +270,7 @@ describe('latent pipeline (LDM stand-in)', () => {
 
 describe('Stable Diffusion pipeline (stand-in graphs)', () => {
   it('equals a hand loop: tokenizer, text encoder, CFG (uncond first) with encoder_hidden_states, DDIM, VAE', async () => {
-    const pipe = await createPipeline({ source: fixtureSource('sd'), sessions });
+    const pipe = await openModel({ source: fixtureSource('sd'), backend: testBackend() });
     const [unet, text, vae] = (await Promise.all(
       ['sd/unet/model.onnx', 'sd/text_encoder/model.onnx', 'sd/vae_decoder/model.onnx'].map(async (p) => sessions.create(await fixtureBytes(p))),
     )) as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];

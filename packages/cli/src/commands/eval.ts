@@ -1,30 +1,33 @@
 import { featureStats, fid, type OnnxFeatureExtractor } from '@flexiffusion/metrics';
 import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
-import { helpText, parseOptions, type OptionSpec } from '../internal/args.js';
+import type { SamplerName } from '@flexiffusion/runtime';
+import { helpText, int, parseOptions, renamed, text } from '../internal/args.js';
 import { defaultCacheDir, writeJson } from '../internal/files.js';
 import { openModel } from '../internal/model.js';
+import { generationValues, modelOptions, options, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
-import type { PoolSettings } from '../internal/generator-pool.js';
 import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
 
+/** The options of `flexi eval`. */
 export const evalSpec = {
-  schedule: { type: 'string', help: 'schedule in the DSL notation' },
-  model: { type: 'string', default: 'fashion', help: 'model name or folder with model.json' },
-  samples: { type: 'number', default: 200, min: 2, max: 1000000, integer: true, help: 'samples (same seeds for the schedule and the teacher)' },
-  'timing-samples': { type: 'number', default: 16, min: 1, max: 100000, integer: true, help: 'samples timed for the wall-clock speed-up (schedule and teacher, same run)' },
-  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the schedule' },
-  'teacher-sampler': { type: 'string', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the teacher (default: --sampler)' },
-  'null-mode': { type: 'string', default: 'skip', choices: ['skip', 'reuse'], help: 'what null steps do' },
-  guidance: { type: 'number', min: 0, max: 100, help: "classifier-free guidance scale (default: the model's)" },
-  seed: { type: 'number', default: 0, min: 0, max: 2 ** 31, integer: true, help: 'seed of the first sample' },
-  'gen-batch': { type: 'number', default: 32, min: 1, max: 4096, integer: true, help: 'samples per network batch' },
-  device: { type: 'string', default: 'cpu', choices: ['cpu', 'cuda'], help: 'execution provider' },
-  threads: { type: 'number', min: 1, max: 256, integer: true, help: 'intra-op threads' },
-  'cache-dir': { type: 'string', help: 'teacher statistics cache (default: node_modules/.cache/flexiffusion)' },
-  json: { type: 'string', help: 'also write the results to this JSON file' },
-  help: { type: 'boolean', short: 'h', help: 'show this help' },
-} satisfies Record<string, OptionSpec>;
+  schedule: options.schedule,
+  ...modelOptions,
+  samples: int({ default: 200, min: 2, max: 1000000, help: 'samples (same seeds for the schedule and the teacher)' }),
+  'timing-samples': int({
+    default: 16,
+    min: 1,
+    max: 100000,
+    help: 'samples timed for the wall-clock speed-up (schedule and teacher, same run)',
+  }),
+  ...teacherGenerationOptions,
+  sampler: { ...options.sampler, help: 'sampler of the schedule' },
+  seed: { ...options.seed, help: 'seed of the first sample' },
+  'cache-dir': options['cache-dir'],
+  json: text({ placeholder: 'FILE', help: 'also write the results to this JSON file' }),
+  'gen-batch': renamed('--batch-size (samples per network batch)'),
+  help: options.help,
+};
 
 /** Class accuracy of images under the feature network's logits (conditional models). */
 async function classAccuracy(extractor: OnnxFeatureExtractor, data: Float32Array, dims: readonly [number, number, number, number], labels: readonly number[], logitsName: string): Promise<number> {
@@ -44,27 +47,25 @@ async function classAccuracy(extractor: OnnxFeatureExtractor, data: Float32Array
 export async function evalCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOptions('eval', argv, evalSpec);
   if (values.help) {
-    console.log(helpText('eval', 'measure a schedule: FID vs real data, rFID/KID/PSNR vs the teacher, class accuracy, speed-up', evalSpec));
+    const summary = 'measure a schedule: FID, rFID/KID/PSNR vs the teacher, class accuracy and speed-up';
+    console.log(helpText('eval', summary, evalSpec));
     return 0;
   }
-  const device = values.device as 'cpu' | 'cuda';
-  const model = await openModel('eval', values.model!, { device, threads: values.threads });
+  const { device, threads } = values;
+  const model = await openModel('eval', values.model, { device, threads });
   try {
     const schedule: Schedule = scheduleArg('eval', 'schedule', values.schedule, model.branches);
     const T = scheduleLength(schedule);
-    const teacherSampler = values['teacher-sampler'] as PoolSettings['sampler'] | undefined;
+    const teacherSampler = values['teacher-sampler'];
     const setup = await createEvaluationSetup('eval', model, {
-      model: values.model!,
+      model: values.model,
       device,
-      threads: values.threads,
-      sampler: values.sampler as 'ddim' | 'dpmpp-2m',
+      threads,
+      ...generationValues(values),
       teacherSampler,
-      nullMode: values['null-mode'] as 'skip' | 'reuse',
-      guidanceScale: values.guidance,
-      batchSize: values['gen-batch']!,
       teacherSteps: T,
-      samples: values.samples!,
-      seed: values.seed!,
+      samples: values.samples,
+      seed: values.seed,
       concurrency: 1,
       cacheDir: values['cache-dir'] ?? defaultCacheDir(),
     });
@@ -77,10 +78,10 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const images = setup.lastImages()!;
     bar.update(2, 'timing');
     // wall-clock: the schedule and the teacher on the same seeds, in this run
-    const nt = Math.min(values['timing-samples']!, values.samples!);
+    const nt = Math.min(values['timing-samples'], values.samples);
     const tseeds = setup.seeds.slice(0, nt);
     const tlabels = setup.labels?.slice(0, nt);
-    const time = async (s: Schedule, sampler?: PoolSettings['sampler']) => {
+    const time = async (s: Schedule, sampler?: SamplerName) => {
       const t0 = performance.now();
       await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels, sampler });
       return performance.now() - t0;
@@ -95,7 +96,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const logitsName = model.manifest.featureNetwork?.logits;
     const results: Record<string, number | string | null> = {
       schedule: formatSchedule(schedule),
-      samples: values.samples!,
+      samples: values.samples,
       macSpeedup: scheduleCost(schedule, model.costProfile).speedup,
       wallSpeedup: tTeacher / tSchedule,
       msPerSample: tSchedule / nt,

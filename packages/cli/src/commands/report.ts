@@ -1,131 +1,27 @@
 import { existsSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import { encodePng, FileTrialStore, type NodeModel } from '@flexiffusion/runtime-node';
-import { imageGrid, samplesToImages } from '@flexiffusion/runtime';
-import { bestTrial, formatSchedule, fullSchedule, paretoFront, parseSchedule, type Trial } from '@flexiffusion/schedule';
-import { CliError, helpText, parseOptions, type OptionSpec } from '../internal/args.js';
-import { readJson, writeAtomic } from '../internal/files.js';
-import type { GeneratorPool } from '../internal/generator-pool.js';
-import { balancedLabels, openModel } from '../internal/model.js';
-import { createGeneratorPool } from '../internal/generator-pool.js';
-import { renderReport, type ReportGrid } from '../internal/report-html.js';
-import type { BaselineResult, SearchSettings } from './search.js';
+import { CliError, helpText, parseOptions } from '../internal/args.js';
+import { options } from '../internal/options.js';
+import { buildReport } from '../internal/report.js';
 
-interface GridEntry {
-  readonly file: string;
-  readonly label: string;
-  readonly schedule: string;
-  readonly note?: string;
-  /** The sampler of this grid when it is not the search's (the teacher's). */
-  readonly sampler?: SearchSettings['sampler'];
-}
-
-/**
- * Write OUT/report.html from the files of a search folder. Image grids (teacher, best, and the
- * fastest Pareto schedule) are generated once with the same seeds and labels and kept as PNGs.
- */
-export async function buildReport(
-  out: string,
-  options: { model?: NodeModel; pool?: GeneratorPool; gridImages: number; signal?: AbortSignal; device?: 'cpu' | 'cuda' },
-): Promise<string> {
-  const settings = await readJson<SearchSettings>(join(out, 'settings.json'));
-  const loaded = await new FileTrialStore(out).load();
-  if (!loaded) throw new CliError('bad-report', `flexi report: "${out}" holds no trials (trials.jsonl / header.json).`, { exitCode: 1 });
-  const trials: readonly Trial[] = loaded.trials;
-  const pareto = paretoFront(trials);
-  const best = bestTrial(trials, settings.speedup);
-  const baselines = existsSync(join(out, 'baselines.json')) ? await readJson<BaselineResult[]>(join(out, 'baselines.json')) : [];
-
-  const wanted: GridEntry[] = [];
-  if (options.gridImages > 0) {
-    const T = settings.teacherSteps;
-    wanted.push({ file: 'grid-teacher.png', label: `teacher (${T} full steps)`, schedule: formatSchedule(fullSchedule(T)), ...(settings.teacherSampler ? { sampler: settings.teacherSampler } : {}) });
-    if (best) wanted.push({ file: 'grid-best.png', label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, rFID ${best.objective!.toFixed(3)}`, schedule: best.schedule });
-    const fastest = pareto.at(-1);
-    if (fastest && fastest.number !== best?.number) {
-      wanted.push({ file: 'grid-fastest.png', label: `fastest on the Pareto front: ${fastest.cost.speedup.toFixed(2)}×, rFID ${fastest.objective!.toFixed(3)}`, schedule: fastest.schedule });
-    }
-  }
-  const gridIndex = existsSync(join(out, 'grids.json')) ? await readJson<Record<string, string>>(join(out, 'grids.json')) : {};
-  const missing = wanted.filter((g) => gridIndex[g.file] !== g.schedule || !existsSync(join(out, g.file)));
-  if (missing.length > 0) {
-    let model = options.model;
-    let pool = options.pool;
-    const owned = !model;
-    if (!model) model = await openModel('report', settings.model, { device: options.device ?? 'cpu' });
-    try {
-      if (!pool) {
-        pool = await createGeneratorPool(
-          { model: settings.model, device: options.device ?? 'cpu', sampler: settings.sampler, nullMode: settings.nullMode, guidanceScale: settings.guidance ?? undefined, batchSize: settings.genBatch },
-          1,
-          model,
-        );
-      }
-      const n = options.gridImages;
-      const seeds = Array.from({ length: n }, (_, i) => settings.seed + i);
-      const labels = balancedLabels(model, n);
-      const numClasses = model.manifest.conditioning?.numClasses ?? 0;
-      const columns = numClasses > 0 && n % numClasses === 0 ? numClasses : Math.ceil(Math.sqrt(n));
-      for (const g of missing) {
-        const r = await pool.generate({ schedule: parseSchedule(g.schedule), seeds, labels: numClasses > 0 ? labels : undefined, signal: options.signal, sampler: g.sampler });
-        const images = samplesToImages(r.samples, r.shape, model.imageOptions);
-        await writeAtomic(join(out, g.file), encodePng(imageGrid(images, { columns, padding: 2 })));
-        gridIndex[g.file] = g.schedule;
-        await writeAtomic(join(out, 'grids.json'), JSON.stringify(gridIndex, null, 2));
-      }
-    } finally {
-      if (owned) await model.dispose();
-    }
-  }
-  const grids: ReportGrid[] = [];
-  for (const g of wanted) grids.push({ label: g.label, schedule: g.schedule, png: new Uint8Array(await readFile(join(out, g.file))), note: 'same seeds and labels' });
-  const html = renderReport({
-    title: `Flexiffusion search on "${settings.model}" (${settings.searcher}, ≥ ${settings.speedup}×)`,
-    createdAt: new Date().toISOString(),
-    settings: {
-      model: settings.model,
-      searcher: settings.searcher,
-      'minimum speed-up': settings.speedup,
-      'teacher steps (T)': settings.teacherSteps,
-      'segment lengths': settings.segmentLengths.join(', '),
-      'space form': settings.form,
-      'rFID samples': settings.samples,
-      sampler: settings.sampler,
-      ...(settings.teacherSampler ? { 'teacher sampler': settings.teacherSampler } : {}),
-      'null mode': settings.nullMode,
-      guidance: settings.guidance ?? 'model default',
-      seed: settings.seed,
-    },
-    trials,
-    pareto,
-    best,
-    baselines: baselines.map((b) => ({ label: b.label, schedule: b.schedule, speedup: b.speedup, rfid: b.rfid })),
-    grids,
-    minSpeedup: settings.speedup,
-  });
-  const path = join(out, 'report.html');
-  await writeAtomic(path, html);
-  return path;
-}
-
+/** The options of `flexi report`. */
 export const reportSpec = {
-  'grid-images': { type: 'number', default: 20, min: 0, max: 1000, integer: true, help: 'images per grid' },
-  device: { type: 'string', default: 'cpu', choices: ['cpu', 'cuda'], help: 'execution provider (only used when grids must be generated)' },
-  help: { type: 'boolean', short: 'h', help: 'show this help' },
-} satisfies Record<string, OptionSpec>;
+  'grid-images': { ...options['grid-images'], help: 'images per grid' },
+  device: { ...options.device, help: 'execution provider (only used when grids must be generated)' },
+  help: options.help,
+};
 
 /** `flexi report OUT`: rebuild OUT/report.html from a search folder. */
 export async function reportCommand(argv: readonly string[]): Promise<number> {
   const { values, positionals } = parseOptions('report', argv, reportSpec);
   if (values.help) {
-    console.log(helpText('report', 'rebuild the report of a search folder', reportSpec, 'OUT'));
+    console.log(helpText('report', 'rebuild the report of a search folder', reportSpec, '[options] OUT'));
     return 0;
   }
   if (positionals.length !== 1) throw new CliError('bad-option', `flexi report: expected one search folder, got ${positionals.length} (usage: flexi report OUT).`);
   const out = resolve(positionals[0]!);
   if (!existsSync(join(out, 'settings.json'))) throw new CliError('bad-report', `flexi report: "${positionals[0]}" is not a search folder (no settings.json).`, { exitCode: 1 });
-  const path = await buildReport(out, { gridImages: values['grid-images']!, device: values.device as 'cpu' | 'cuda' });
+  const path = await buildReport(out, { gridImages: values['grid-images'], device: values.device });
   console.log(`report: ${path}`);
   return 0;
 }

@@ -7,6 +7,7 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
+  SPACE_FORMS,
   type Searcher,
   type SearchResult,
   type Trial,
@@ -15,64 +16,60 @@ import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { baselineGrid, gridSearcher, listSearcher, listSpace } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
-import { CliError, helpText, parseOptions, type OptionSpec } from '../internal/args.js';
+import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
 import { openModel } from '../internal/model.js';
+import { modelOptions, options, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
+import { buildReport } from '../internal/report.js';
+import { SEARCHER_NAMES, type BaselineResult, type SearcherName, type SearchSettings } from '../internal/search-folder.js';
 import { createEvaluationSetup, type EvaluationSetup } from '../internal/setup.js';
-import { buildReport } from './report.js';
 
+/** Which baselines a search evaluates for its report. */
+type BaselineSet = 'near' | 'all' | 'none';
+const BASELINE_SETS: readonly BaselineSet[] = ['near', 'all', 'none'];
+
+/** The searchers by name. */
+const SEARCHERS: Readonly<Record<SearcherName, () => Searcher>> = {
+  evo: () => evolutionarySearcher(),
+  grid: () => gridSearcher(),
+  random: () => randomSearcher(),
+};
+
+/** The options of `flexi search`. */
 export const searchSpec = {
-  model: { type: 'string', default: 'fashion', help: 'model name or folder with model.json' },
-  searcher: { type: 'string', default: 'evo', choices: ['evo', 'grid', 'random'], help: 'search strategy' },
-  speedup: { type: 'number', default: 2, min: 1, max: 1000, help: 'minimum MAC speed-up over the teacher' },
-  trials: { type: 'number', default: 40, min: 1, max: 100000, integer: true, help: 'evaluations (complete or failed trials)' },
-  samples: { type: 'number', default: 100, min: 2, max: 100000, integer: true, help: 'samples per rFID evaluation (same seeds for teacher and candidates)' },
-  'teacher-steps': { type: 'number', default: 50, min: 2, max: 1000, integer: true, help: 'T: steps of the all-full teacher schedule' },
-  'segment-lengths': { type: 'string', help: 'segment lengths L to search, e.g. "5,10" (default: divisors of T in 2..T/2)' },
-  form: { type: 'string', default: 'paper', choices: ['paper', 'free'], help: 'segment form of the search space' },
-  sampler: { type: 'string', default: 'ddim', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the candidates' },
-  'teacher-sampler': { type: 'string', choices: ['ddim', 'dpmpp-2m'], help: 'sampler of the teacher (default: --sampler)' },
-  'null-mode': { type: 'string', default: 'skip', choices: ['skip', 'reuse'], help: 'what null steps do' },
-  guidance: { type: 'number', min: 0, max: 100, help: "classifier-free guidance scale (default: the model's)" },
-  seed: { type: 'number', default: 0, min: 0, max: 2 ** 31, integer: true, help: 'seed of the search and of the first sample' },
-  'batch-size': { type: 'number', default: 8, min: 1, max: 4096, integer: true, help: 'candidates per search round' },
-  'gen-batch': { type: 'number', default: 32, min: 1, max: 4096, integer: true, help: 'samples per network batch' },
-  concurrency: { type: 'number', default: 1, min: 1, max: 64, integer: true, help: 'generator worker threads (results do not depend on it)' },
-  baselines: { type: 'string', default: 'near', choices: ['near', 'all', 'none'], help: 'baselines to evaluate for the report: nearest DDIM-k and DeepCache, all, or none' },
-  'grid-images': { type: 'number', default: 20, min: 0, max: 1000, integer: true, help: 'images per grid in the report' },
-  device: { type: 'string', default: 'cpu', choices: ['cpu', 'cuda'], help: 'execution provider' },
-  threads: { type: 'number', min: 1, max: 256, integer: true, help: 'intra-op threads per session' },
-  'cache-dir': { type: 'string', help: 'teacher statistics cache (default: node_modules/.cache/flexiffusion)' },
-  out: { type: 'string', default: 'flexi-out', help: 'output folder (an existing search there with the same settings is continued)' },
-  resume: { type: 'string', help: 'continue the search in this folder with its stored settings' },
-  help: { type: 'boolean', short: 'h', help: 'show this help' },
-} satisfies Record<string, OptionSpec>;
-
-/** The settings a search is identified by (stored in OUT/settings.json). */
-export interface SearchSettings {
-  readonly model: string;
-  readonly searcher: 'evo' | 'grid' | 'random';
-  readonly speedup: number;
-  readonly samples: number;
-  readonly teacherSteps: number;
-  readonly segmentLengths: readonly number[];
-  readonly form: 'paper' | 'free';
-  readonly sampler: 'ddim' | 'dpmpp-2m';
-  /** The teacher's sampler, when it differs from the candidates' (absent: the same). */
-  readonly teacherSampler?: SearchSettings['sampler'];
-  readonly nullMode: 'skip' | 'reuse';
-  readonly guidance: number | null;
-  readonly seed: number;
-  readonly batchSize: number;
-  readonly genBatch: number;
-}
-
-function makeSearcher(name: SearchSettings['searcher']): Searcher {
-  if (name === 'evo') return evolutionarySearcher();
-  if (name === 'grid') return gridSearcher();
-  return randomSearcher();
-}
+  ...modelOptions,
+  searcher: choice(SEARCHER_NAMES, { default: 'evo', help: 'search strategy' }),
+  speedup: num({ default: 2, min: 1, max: 1000, help: 'minimum MAC speed-up over the teacher' }),
+  trials: int({ default: 40, min: 1, max: 100000, help: 'evaluations (complete or failed trials)' }),
+  samples: int({ default: 100, min: 2, max: 100000, help: 'samples per rFID evaluation (same seeds for teacher and candidates)' }),
+  'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
+  'segment-lengths': text({
+    placeholder: 'LIST',
+    defaultText: 'divisors of T in 2..T/2',
+    help: 'segment lengths L to search, e.g. "5,10"',
+  }),
+  form: choice(SPACE_FORMS, { default: 'paper', help: 'segment form of the search space' }),
+  ...teacherGenerationOptions,
+  sampler: { ...options.sampler, help: 'sampler of the candidates' },
+  seed: { ...options.seed, help: 'seed of the search and of the first sample' },
+  'round-size': int({ default: 8, min: 1, max: 4096, help: 'candidates asked for and evaluated per search round' }),
+  concurrency: int({ default: 1, min: 1, max: 64, help: 'generator worker threads (results do not depend on it)' }),
+  baselines: choice(BASELINE_SETS, {
+    default: 'near',
+    help: 'baselines to evaluate for the report: nearest DDIM-k and DeepCache, all, or none',
+  }),
+  'grid-images': options['grid-images'],
+  'cache-dir': options['cache-dir'],
+  out: text({
+    default: 'flexi-out',
+    placeholder: 'DIR',
+    help: 'output folder (an existing search there with the same settings is continued)',
+  }),
+  resume: text({ placeholder: 'DIR', help: 'continue the search in this folder with its stored settings' }),
+  'gen-batch': renamed('--batch-size (samples per network batch; candidates per round is now --round-size)'),
+  help: options.help,
+};
 
 function defaultLengths(T: number): number[] {
   const out: number[] = [];
@@ -98,10 +95,10 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     console.log(helpText('search', 'search a fast schedule for a model, judged by rFID against the teacher', searchSpec));
     return 0;
   }
-  const out = resolve(values.resume ?? values.out!);
+  const out = resolve(values.resume ?? values.out);
   const settingsPath = join(out, 'settings.json');
   let settings: SearchSettings;
-  let trialsBudget = values.trials!;
+  let trialsBudget = values.trials;
   if (values.resume !== undefined) {
     if (!existsSync(settingsPath)) {
       throw new CliError('bad-resume', `flexi search: cannot resume "${values.resume}": no settings.json there (start a search with --out ${values.resume}).`);
@@ -109,22 +106,24 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     settings = await readJson<SearchSettings>(settingsPath);
     if (!argv.includes('--trials')) trialsBudget = (await readJson<{ trials?: number }>(join(out, 'run.json')).catch(() => ({ trials: undefined }))).trials ?? trialsBudget;
   } else {
-    const T = values['teacher-steps']!;
+    const T = values['teacher-steps'];
+    const teacherSampler = values['teacher-sampler'];
     settings = {
-      model: values.model!,
-      searcher: values.searcher as SearchSettings['searcher'],
-      speedup: values.speedup!,
-      samples: values.samples!,
+      model: values.model,
+      searcher: values.searcher,
+      speedup: values.speedup,
+      samples: values.samples,
       teacherSteps: T,
       segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T),
-      form: values.form as SearchSettings['form'],
-      sampler: values.sampler as SearchSettings['sampler'],
-      ...(values['teacher-sampler'] !== undefined && values['teacher-sampler'] !== values.sampler ? { teacherSampler: values['teacher-sampler'] as SearchSettings['sampler'] } : {}),
-      nullMode: values['null-mode'] as SearchSettings['nullMode'],
+      form: values.form,
+      sampler: values.sampler,
+      // absent when it is the candidates' sampler: the stored settings of earlier searches stay equal
+      ...(teacherSampler !== undefined && teacherSampler !== values.sampler ? { teacherSampler } : {}),
+      nullMode: values['null-mode'],
       guidance: values.guidance ?? null,
-      seed: values.seed!,
-      batchSize: values['batch-size']!,
-      genBatch: values['gen-batch']!,
+      seed: values.seed,
+      batchSize: values['round-size'],
+      genBatch: values['batch-size'],
     };
     if (existsSync(settingsPath)) {
       const stored = await readJson<SearchSettings>(settingsPath);
@@ -136,8 +135,8 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       }
     }
   }
-  const device = values.device as 'cpu' | 'cuda';
-  const model = await openModel('search', settings.model, { device, threads: values.threads });
+  const { device, threads } = values;
+  const model = await openModel('search', settings.model, { device, threads });
   const ctrl = new AbortController();
   const onSigint = () => {
     if (ctrl.signal.aborted) process.exit(130);
@@ -158,7 +157,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       {
         model: settings.model,
         device,
-        threads: values.threads,
+        threads,
         sampler: settings.sampler,
         teacherSampler: settings.teacherSampler,
         nullMode: settings.nullMode,
@@ -167,7 +166,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         teacherSteps: settings.teacherSteps,
         samples: settings.samples,
         seed: settings.seed,
-        concurrency: values.concurrency!,
+        concurrency: values.concurrency,
         cacheDir: values['cache-dir'] ?? defaultCacheDir(),
       },
       (e) => {
@@ -188,7 +187,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };
     const result = await runSearch({
       space,
-      searcher: makeSearcher(settings.searcher),
+      searcher: SEARCHERS[settings.searcher](),
       evaluator: setup.evaluator,
       costProfile: model.costProfile,
       trials: trialsBudget,
@@ -202,9 +201,9 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         bar.update(p.evaluated, p.best ? `best ${p.best.cost.speedup.toFixed(2)}x rFID ${p.best.objective!.toFixed(3)}` : p.replayed > 0 ? `${p.replayed} from the store` : ''),
     });
     bar.done(result.replayed > 0 ? `(${result.replayed} trials replayed from the store)` : '');
-    const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, setup, out, values.baselines as 'near' | 'all' | 'none', ctrl.signal);
+    const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, setup, out, values.baselines, ctrl.signal);
     await writeResults(out, result, baselines, settings);
-    const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images']!, signal: ctrl.signal });
+    const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal: ctrl.signal });
     if (result.best) {
       console.log(`best schedule: ${result.best.schedule}`);
       console.log(`  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, rFID ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${result.best.metrics?.['psnr']?.toFixed(2) ?? '–'} dB`);
@@ -229,22 +228,13 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
   }
 }
 
-/** A labelled baseline result. */
-export interface BaselineResult {
-  readonly label: string;
-  readonly schedule: string;
-  readonly speedup: number;
-  readonly rfid: number;
-  readonly metrics: Readonly<Record<string, number>>;
-}
-
 async function evaluateBaselines(
   settings: SearchSettings,
   branches: number,
   costProfile: { fullMacs: number; partialMacs: readonly number[] },
   setup: EvaluationSetup,
   out: string,
-  which: 'near' | 'all' | 'none',
+  which: BaselineSet,
   signal: AbortSignal,
 ): Promise<BaselineResult[]> {
   if (which === 'none') return [];

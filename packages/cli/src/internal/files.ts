@@ -12,10 +12,12 @@ export async function writeAtomic(path: string, data: string | Uint8Array): Prom
   await rename(tmp, path);
 }
 
+/** Write a value as indented JSON, atomically. */
 export async function writeJson(path: string, value: unknown): Promise<void> {
   await writeAtomic(path, `${JSON.stringify(value, null, 2)}\n`);
 }
 
+/** Read a JSON file (its type is the caller's claim). */
 export async function readJson<T>(path: string): Promise<T> {
   return JSON.parse(await readFile(path, 'utf8')) as T;
 }

@@ -1,7 +1,8 @@
 import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
-import { formatSchedule, type Schedule } from '@flexiffusion/schedule';
-import type { NodeModel } from '@flexiffusion/runtime-node';
+import type { SamplerName } from '@flexiffusion/runtime';
+import { formatSchedule, type NullMode, type Schedule } from '@flexiffusion/schedule';
+import type { CliModel, Device } from './model.js';
 
 /** What one generation request asks for. */
 export interface PoolRequest {
@@ -16,10 +17,10 @@ export interface PoolRequest {
 /** Settings shared by every generation of a command. */
 export interface PoolSettings {
   readonly model: string;
-  readonly device: 'cpu' | 'cuda';
+  readonly device: Device;
   readonly guidanceScale?: number | undefined;
-  readonly sampler: 'ddim' | 'dpmpp-2m';
-  readonly nullMode: 'skip' | 'reuse';
+  readonly sampler: SamplerName;
+  readonly nullMode: NullMode;
   /** Samples per network batch. Batches are the unit of work, so results do not depend on concurrency. */
   readonly batchSize: number;
 }
@@ -68,7 +69,7 @@ function joinBatches(parts: { samples: Float32Array; shape: readonly [number, nu
  * are split into fixed batches of `batchSize` seeds, so every sample is computed in the same
  * batch whatever the concurrency: results are identical.
  */
-export async function createGeneratorPool(settings: PoolSettings, concurrency: number, local: NodeModel): Promise<GeneratorPool> {
+export async function createGeneratorPool(settings: PoolSettings, concurrency: number, local: CliModel): Promise<GeneratorPool> {
   const genOptions = (signal?: AbortSignal, sampler?: PoolSettings['sampler']) => ({
     sampler: sampler ?? settings.sampler,
     nullMode: settings.nullMode,
@@ -112,7 +113,9 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
   await Promise.all(
     Array.from({ length: concurrency }, () =>
       new Promise<void>((resolveReady, rejectReady) => {
-        const w = new Worker(workerUrl, { workerData: { model: settings.model, device: settings.device, threads } });
+        // Workers use the backend the main thread resolved (`--device auto` is decided once).
+        const device = settings.device === 'auto' ? local.backend.name : settings.device;
+        const w = new Worker(workerUrl, { workerData: { model: settings.model, device, threads } });
         workers.push(w);
         w.on('message', (m: { type: string; id?: number; samples?: Float32Array; shape?: [number, number, number, number]; error?: string }) => {
           if (m.type === 'ready') {

@@ -1,8 +1,8 @@
 import { parentPort, workerData } from 'node:worker_threads';
-import { loadModel } from '@flexiffusion/runtime-node';
+import { openWorkerModel, type Device } from './model.js';
 
-const { model: name, device, threads } = workerData as { model: string; device: 'cpu' | 'cuda'; threads: number };
-const model = await loadModel(name, { executionProvider: device, threads });
+const { model: name, device, threads } = workerData as { model: string; device: Device; threads: number };
+const model = await openWorkerModel(name, { device, threads });
 parentPort!.on('message', (m: { type: string; id: number; schedule: string; seeds: number[]; labels?: number[]; options: Record<string, unknown> }) => {
   if (m.type !== 'generate') return;
   model

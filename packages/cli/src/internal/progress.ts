@@ -7,6 +7,7 @@ export interface ProgressBar {
   done(note?: string): void;
 }
 
+/** Options of {@link createProgressBar}. */
 export interface ProgressBarOptions {
   readonly label: string;
   readonly total: number;
@@ -15,6 +16,7 @@ export interface ProgressBarOptions {
   readonly now?: () => number;
 }
 
+/** A duration as `m:ss` or `h:mm:ss` (`--:--` when unknown). */
 export function formatDuration(ms: number): string {
   if (!Number.isFinite(ms) || ms < 0) return '--:--';
   const s = Math.round(ms / 1000);
@@ -24,6 +26,7 @@ export function formatDuration(ms: number): string {
   return h > 0 ? `${h}:${String(m).padStart(2, '0')}:${String(sec).padStart(2, '0')}` : `${m}:${String(sec).padStart(2, '0')}`;
 }
 
+/** A {@link ProgressBar} on stderr (or `options.stream`). */
 export function createProgressBar(options: ProgressBarOptions): ProgressBar {
   const stream = options.stream ?? process.stderr;
   const now = options.now ?? (() => performance.now());

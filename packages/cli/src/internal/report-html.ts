@@ -29,6 +29,7 @@ export interface ReportData {
   readonly minSpeedup: number;
 }
 
+/** Escape text for HTML content and attribute values. */
 export function escapeHtml(s: string): string {
   return s.replace(/[&<>"']/g, (c) => ({ '&': '&amp;', '<': '&lt;', '>': '&gt;', '"': '&quot;', "'": '&#39;' })[c]!);
 }

@@ -1,5 +1,3 @@
-import { join } from 'node:path';
-import { readFile } from 'node:fs/promises';
 import {
   OnnxFeatureExtractor,
   createRfidEvaluator,
@@ -9,20 +7,19 @@ import {
   type RfidEvaluator,
   type RfidProgress,
 } from '@flexiffusion/metrics';
-import { createSessionFactory, type NodeModel } from '@flexiffusion/runtime-node';
 import { fullSchedule, type Schedule } from '@flexiffusion/schedule';
 import { CliError } from './args.js';
 import { createGeneratorPool, type GeneratorPool, type PoolSettings } from './generator-pool.js';
 import { fileStatsCache } from './files.js';
+import { openModelSession, readModelFile, type CliModel } from './model.js';
 
-/** The feature network of a model, opened through runtime-node's session factory. */
-export async function openExtractor(command: string, model: NodeModel, device: 'cpu' | 'cuda', threads?: number): Promise<OnnxFeatureExtractor> {
+/** The feature network of a model, opened on the model's backend. */
+export async function openExtractor(command: string, model: CliModel): Promise<OnnxFeatureExtractor> {
   const fn = model.manifest.featureNetwork;
   if (!fn) {
     throw new CliError('no-feature-network', `flexi ${command}: model "${model.manifest.name}" has no featureNetwork in its manifest: rFID needs one.`, { exitCode: 1 });
   }
-  const bytes = new Uint8Array(await readFile(join(model.dir, fn.file)));
-  const session = await createSessionFactory({ executionProvider: device, ...(threads !== undefined ? { threads } : {}) }).create(bytes, { label: 'features' });
+  const session = await openModelSession(model, fn.file, 'features');
   const { range = [-1, 1], crop } = model.imageOptions;
   return new OnnxFeatureExtractor(
     session,
@@ -40,12 +37,13 @@ export async function openExtractor(command: string, model: NodeModel, device: '
 }
 
 /** The model's reference statistics (real data), when its manifest has them. */
-export async function referenceStats(model: NodeModel): Promise<FeatureStats | undefined> {
+export async function referenceStats(model: CliModel): Promise<FeatureStats | undefined> {
   const ref = model.manifest.referenceStats;
   if (!ref) return undefined;
-  return deserializeStats(new Uint8Array(await readFile(join(model.dir, ref.file))));
+  return deserializeStats(await readModelFile(model, ref.file));
 }
 
+/** What `eval` and `search` judge schedules with. */
 export interface EvaluationSetup {
   readonly pool: GeneratorPool;
   readonly extractor: OnnxFeatureExtractor;
@@ -57,6 +55,7 @@ export interface EvaluationSetup {
   lastImages(): { data: Float32Array; dims: [number, number, number, number] } | undefined;
 }
 
+/** Settings of {@link createEvaluationSetup}. */
 export interface EvaluationSettings extends PoolSettings {
   readonly teacherSteps: number;
   readonly samples: number;
@@ -71,12 +70,12 @@ export interface EvaluationSettings extends PoolSettings {
 /** Model + generator pool + extractor + rFID evaluator with a file-backed teacher cache. */
 export async function createEvaluationSetup(
   command: string,
-  model: NodeModel,
+  model: CliModel,
   s: EvaluationSettings,
   onProgress?: (e: RfidProgress) => void,
 ): Promise<EvaluationSetup> {
   const pool = await createGeneratorPool(s, s.concurrency, model);
-  const extractor = await openExtractor(command, model, s.device, s.threads);
+  const extractor = await openExtractor(command, model);
   const numClasses = model.manifest.conditioning?.numClasses ?? 0;
   const seeds = Array.from({ length: s.samples }, (_, i) => s.seed + i);
   const labels = numClasses > 0 ? seeds.map((_, i) => i % numClasses) : undefined;

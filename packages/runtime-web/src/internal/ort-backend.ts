@@ -1,6 +1,6 @@
-import { RuntimeError, type SessionFactory, type SessionInfo } from '@flexiffusion/runtime';
+import { RuntimeError, checkBackend, type ActiveBackend, type Backend, type SessionFactory, type SessionInfo } from '@flexiffusion/runtime';
 import type * as OrtWeb from 'onnxruntime-web';
-import { LOG_LEVELS, type ActiveBackend, type CommonBackendOptions, type WebBackend } from '../backend.js';
+import { LOG_LEVELS, type CommonBackendOptions } from '../backend.js';
 
 /** The part of an onnxruntime-web module (any of its builds) that a backend uses. @internal */
 export type OrtModule = Pick<typeof OrtWeb, 'InferenceSession' | 'Tensor' | 'env'>;
@@ -13,17 +13,6 @@ export interface OrtBackendConfig extends CommonBackendOptions {
   readonly preflight: () => Promise<string>;
   /** Keep device-only outputs as GPU buffers. */
   readonly deviceResident: boolean;
-}
-
-/** A 1×4 float `y = x + x` graph (89 bytes, opset 13), run once to prove a backend works. @internal */
-export const SMOKE_MODEL_BASE64 =
-  'CAcSDGZsZXhpZmZ1c2lvbjpBCg4KAXgKAXgSAXkiA0FkZBIFc21va2VaEwoBeBIOCgwIARIICgIIAQoCCARiEwoBeRIOCgwIARIICgIIAQoCCARCBAoAEA0=';
-
-function smokeModel(): Uint8Array {
-  const bin = atob(SMOKE_MODEL_BASE64);
-  const out = new Uint8Array(bin.length);
-  for (let i = 0; i < bin.length; i++) out[i] = bin.charCodeAt(i);
-  return out;
 }
 
 /** Check the options shared by both backends. @internal */
@@ -85,12 +74,12 @@ export async function createSerially(ort: OrtModule, model: Uint8Array, options:
 }
 
 /**
- * A {@link WebBackend} on one onnxruntime-web build and execution provider. `init()` is
+ * A {@link Backend} on one onnxruntime-web build and execution provider. `init()` is
  * memoized; a failed start may be retried.
  *
  * @internal
  */
-export function ortBackend(config: OrtBackendConfig): WebBackend {
+export function ortBackend(config: OrtBackendConfig): Backend {
   checkCommonOptions(config);
   let started: Promise<ActiveBackend> | undefined;
   const start = async (): Promise<ActiveBackend> => {
@@ -112,21 +101,6 @@ export function ortBackend(config: OrtBackendConfig): WebBackend {
       for (const name of keep) preferredOutputLocation[name] = 'gpu-buffer';
       return { ...base, preferredOutputLocation };
     };
-    // Prove that the backend runs a graph here (loads the wasm, acquires the device), and, when
-    // outputs are to stay on the device, that a GPU output can be read back and released.
-    const smoke = await createSerially(ort, smokeModel(), optionsFor(config.deviceResident ? { deviceOutputs: ['y'] } : undefined));
-    try {
-      const out = await smoke.run({ x: new ort.Tensor('float32', Float32Array.from([1, 2, 3, 4]), [1, 4]) });
-      const y = out['y'];
-      if (!y) throw new Error('the test graph returned no output "y"');
-      const where = y.location;
-      const data = where === 'cpu' ? y.data : await y.getData(true);
-      const got = Array.from(data as Float32Array);
-      if (got.join(',') !== '2,4,6,8') throw new Error(`the test graph computed [${got.join(', ')}] instead of [2, 4, 6, 8]`);
-      if (config.deviceResident && where !== 'gpu-buffer') throw new Error(`a device output came back in "${where}" memory, not "gpu-buffer"`);
-    } finally {
-      await smoke.release();
-    }
     const sessions: SessionFactory = {
       async create(model, info) {
         try {
@@ -138,6 +112,9 @@ export function ortBackend(config: OrtBackendConfig): WebBackend {
         }
       },
     };
+    // Prove that the backend runs a graph here (loads the wasm, acquires the device), and, when
+    // outputs are to stay on the device, that a GPU output can be read back and released.
+    await checkBackend(sessions, { deviceResident: config.deviceResident });
     return Object.freeze({ name: config.name, description, sessions, deviceResident: config.deviceResident });
   };
   return Object.freeze({

@@ -5,7 +5,7 @@
  * /model/.
  */
 import { Tensor } from 'onnxruntime-web/webgpu';
-import { loadModel, resolveBackend, RuntimeError, type DownloadProgress, type WebBackend, type WebModel } from '../../src/index.js';
+import { loadModel, resolveBackend, RuntimeError, type DownloadProgress, type Backend, type Model } from '../../src/index.js';
 import { wasmBackend } from '../../src/wasm.js';
 import { webgpuBackend } from '../../src/webgpu.js';
 import type { ConformanceCase } from '../conformance/cases.js';
@@ -16,7 +16,7 @@ export type PageKind = 'wasm' | 'webgpu' | 'webgpu-host';
 const ORT = '/ort/';
 const MODEL = '/model/';
 
-function backendsFor(kind: PageKind): WebBackend[] {
+function backendsFor(kind: PageKind): Backend[] {
   switch (kind) {
     case 'wasm':
       return [wasmBackend({ wasmPaths: ORT, numThreads: 1 })];
@@ -27,15 +27,15 @@ function backendsFor(kind: PageKind): WebBackend[] {
   }
 }
 
-const models = new Map<PageKind, Promise<WebModel>>();
+const models = new Map<PageKind, Promise<Model>>();
 const downloads = new Map<PageKind, DownloadProgress[]>();
 
-function model(kind: PageKind): Promise<WebModel> {
+function model(kind: PageKind): Promise<Model> {
   let m = models.get(kind);
   if (!m) {
     const events: DownloadProgress[] = [];
     downloads.set(kind, events);
-    m = loadModel(MODEL, { backends: backendsFor(kind), onDownload: (p) => events.push(p) });
+    m = loadModel(MODEL, { backend: backendsFor(kind), onDownload: (p) => events.push(p) });
     models.set(kind, m);
   }
   return m;
@@ -58,7 +58,7 @@ const harness = {
       description: m.backend.description,
       deviceResident: m.backend.deviceResident,
       costProfile: m.costProfile,
-      cacheInfo: m.pipeline.unet.cacheInfo,
+      cacheInfo: m.unet.cacheInfo,
       unetDownload: { events: unet.length, first: unet[0], last: unet[unet.length - 1], monotonic: unet.every((p, i) => i === 0 || p.loaded >= unet[i - 1]!.loaded) },
     };
   },
@@ -87,9 +87,9 @@ const harness = {
       [u.inputs.timestep]: new Tensor('int64', new BigInt64Array(n).fill(500n), [n]),
       [u.inputs.classLabels!]: new Tensor('int64', BigInt64Array.from([10n, 3n]), [n]),
     };
-    const { output, caches } = await m.pipeline.unet.runFull(feeds);
+    const { output, caches } = await m.unet.runFull(feeds);
     const locations = caches.map((t) => t.location);
-    const partial = await m.pipeline.unet.runPartial(0, feeds, caches[0]!);
+    const partial = await m.unet.runPartial(0, feeds, caches[0]!);
     const full = (await output.getData()) as Float32Array;
     const part = (await partial.getData()) as Float32Array;
     let diff = 0;
@@ -146,7 +146,7 @@ const harness = {
     for (let r = 0; r <= repeats; r++) {
       for (const name of ['keep', 'host'] as const) {
         const m = variants[name];
-        const unet = m.pipeline.unet;
+        const unet = m.unet;
         let t0 = performance.now();
         const { caches, output } = await unet.runFull(feeds);
         await output.getData();
@@ -190,7 +190,7 @@ const harness = {
     const ts: number[] = [];
     let bytes = 0;
     for (let i = 0; i <= repeats; i++) {
-      const { caches } = await m.pipeline.unet.runFull(feeds);
+      const { caches } = await m.unet.runFull(feeds);
       const t0 = performance.now();
       const data = await Promise.all(caches.map((t) => t.getData(true)));
       if (i > 0) ts.push(performance.now() - t0);
