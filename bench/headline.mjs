@@ -31,8 +31,27 @@ import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import { parseArgs } from 'node:util';
 import { FileTrialStore, createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
-import { OnnxFeatureExtractor, createMemoryStatsCache, createRfidEvaluator, deserializeStats, fashionPreset, featureStats, fid, frechetDistance, kernelInceptionDistance } from '@flexiffusion/metrics';
-import { createRng, createSearchSpace, formatSchedule, fullSchedule, parseSchedule, runSearch, scheduleCost, uniformSchedule } from '@flexiffusion/schedule';
+import {
+  OnnxFeatureExtractor,
+  createMemoryStatsCache,
+  createRfidEvaluator,
+  deserializeStats,
+  fashionPreset,
+  featureStats,
+  fid,
+  frechetDistance,
+  kernelInceptionDistance,
+} from '@flexiffusion/metrics';
+import {
+  createRng,
+  createSearchSpace,
+  formatSchedule,
+  fullSchedule,
+  parseSchedule,
+  runSearch,
+  scheduleCost,
+  uniformSchedule,
+} from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { baselineGrid, gridSearcher } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
@@ -86,14 +105,22 @@ const dim = extractor.dim;
 const seeds = Array.from({ length: searchSamples }, (_, i) => i);
 const labels = seeds.map((s) => s % 10);
 const variants = args.variants === '' ? [] : args.variants.split(',');
-for (const v of variants) if (!['dpmpp', 'free', 'latency', 'free-dpmpp'].includes(v)) throw new Error(`unknown --variants entry "${v}": expected dpmpp, free, latency or free-dpmpp`);
+for (const v of variants)
+  if (!['dpmpp', 'free', 'latency', 'free-dpmpp'].includes(v))
+    throw new Error(`unknown --variants entry "${v}": expected dpmpp, free, latency or free-dpmpp`);
 const studentSamplers = ['ddim', ...(variants.includes('dpmpp') || variants.includes('free-dpmpp') ? ['dpmpp-2m'] : [])];
 const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
 const teacherCache = createMemoryStatsCache();
 const evaluatorFor = (sampler) =>
   createRfidEvaluator({
     generate: async (schedule, req) => {
-      const r = await model.generate({ schedule, seeds: req.seeds, labels: req.labels, ...(schedule === teacher ? settings : settingsFor(sampler)), ...(req.signal ? { signal: req.signal } : {}) });
+      const r = await model.generate({
+        schedule,
+        seeds: req.seeds,
+        labels: req.labels,
+        ...(schedule === teacher ? settings : settingsFor(sampler)),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
       return { data: r.samples, dims: [...r.shape] };
     },
     extractor,
@@ -158,7 +185,8 @@ async function latencyProfile() {
     const time = (text) => perSample(parseSchedule(text));
     const full = (await time('F F F F F F F F F F')) / 10;
     const partial = [];
-    for (let b = 0; b < model.branches; b++) partial.push(Math.round((((await time(`F${` P${b}`.repeat(9)}`)) - full) / 9 / full) * 100) / 100);
+    for (let b = 0; b < model.branches; b++)
+      partial.push(Math.round((((await time(`F${` P${b}`.repeat(9)}`)) - full) / 9 / full) * 100) / 100);
     const p = { fullMacs: 1, partialMacs: partial, measured: new Date().toISOString(), threads: Number(args.threads ?? cpus().length) };
     await mkdir(root, { recursive: true });
     await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
@@ -174,22 +202,69 @@ const found = [];
 const runs = [];
 for (const target of targets) {
   for (const [name, make] of Object.entries(searchers)) runs.push({ target, name, make, sampler: 'ddim' });
-  if (variants.includes('dpmpp')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'dpmpp-2m', label: 'Flexiffusion + DPM-Solver++' });
-  if (variants.includes('free')) runs.push({ target, name: 'flexiffusion', make: () => [evolutionarySearcher(), freeSpace()], sampler: 'ddim', label: "Flexiffusion, 'free' form" });
-  if (variants.includes('free-dpmpp')) runs.push({ target, name: 'flexiffusion', make: () => [evolutionarySearcher(), freeSpace()], sampler: 'dpmpp-2m', label: "Flexiffusion, 'free' form + DPM-Solver++" });
-  if (variants.includes('latency')) runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'ddim', cost: latency, label: 'Flexiffusion, latency cost' });
+  if (variants.includes('dpmpp'))
+    runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'dpmpp-2m', label: 'Flexiffusion + DPM-Solver++' });
+  if (variants.includes('free'))
+    runs.push({
+      target,
+      name: 'flexiffusion',
+      make: () => [evolutionarySearcher(), freeSpace()],
+      sampler: 'ddim',
+      label: "Flexiffusion, 'free' form",
+    });
+  if (variants.includes('free-dpmpp'))
+    runs.push({
+      target,
+      name: 'flexiffusion',
+      make: () => [evolutionarySearcher(), freeSpace()],
+      sampler: 'dpmpp-2m',
+      label: "Flexiffusion, 'free' form + DPM-Solver++",
+    });
+  if (variants.includes('latency'))
+    runs.push({
+      target,
+      name: 'flexiffusion',
+      make: searchers.flexiffusion,
+      sampler: 'ddim',
+      cost: latency,
+      label: 'Flexiffusion, latency cost',
+    });
 }
 for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
   const [searcher, searchSpace] = make();
   const evaluator = evaluatorFor(sampler);
   const runSettings = settingsFor(sampler);
-  const dir = join(root, 'headline', cacheKey({ name, target, trials, searchSamples, settings: runSettings, space: searchSpace.describe(), unet: m.unet.sha256, ...(cost ? { cost: cost.partialMacs } : {}) }));
+  const dir = join(
+    root,
+    'headline',
+    cacheKey({
+      name,
+      target,
+      trials,
+      searchSamples,
+      settings: runSettings,
+      space: searchSpace.describe(),
+      unet: m.unet.sha256,
+      ...(cost ? { cost: cost.partialMacs } : {}),
+    }),
+  );
   await mkdir(dir, { recursive: true });
   const t0 = performance.now();
   const r = await runSearch({
-    space: searchSpace, searcher, evaluator, costProfile: cost ?? profile, trials, minSpeedup: target, batchSize: 4, seed: 0,
-    store: new FileTrialStore(dir), meta: { searchSamples, settings: runSettings },
-    onProgress: (p) => log(`  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`),
+    space: searchSpace,
+    searcher,
+    evaluator,
+    costProfile: cost ?? profile,
+    trials,
+    minSpeedup: target,
+    batchSize: 4,
+    seed: 0,
+    store: new FileTrialStore(dir),
+    meta: { searchSamples, settings: runSettings },
+    onProgress: (p) =>
+      log(
+        `  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`,
+      ),
   });
   // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
   const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
@@ -200,13 +275,26 @@ for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !a
 
 // --- every row: baselines and found schedules, measured the same way
 const rows = [{ method: 'teacher DDIM-50', schedule: teacher, searchSeconds: 0, sampler: 'ddim' }];
-if (!args['only-variants']) for (const b of baselineGrid(T, { branches: model.branches })) rows.push({ method: b.label, schedule: b.schedule, searchSeconds: 0, sampler: 'ddim' });
+if (!args['only-variants'])
+  for (const b of baselineGrid(T, { branches: model.branches }))
+    rows.push({ method: b.label, schedule: b.schedule, searchSeconds: 0, sampler: 'ddim' });
 for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-variants'])) {
-  for (const k of [25, 17, 12, 10]) rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
+  for (const k of [25, 17, 12, 10])
+    rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
 }
 rows.push(...found);
 // a row's generated features at fidSamples (cached on disk, resumable, shared between processes)
-const rowFeatures = (row) => cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: row.schedule, count: fidSamples, settings: settingsFor(row.sampler), logitsName: 'logits', onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`) });
+const rowFeatures = (row) =>
+  cachedFeatures({
+    dir: join(root, 'features'),
+    model,
+    extractor,
+    schedule: row.schedule,
+    count: fidSamples,
+    settings: settingsFor(row.sampler),
+    logitsName: 'logits',
+    onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`),
+  });
 // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
 // rows that decide the targets at a larger sample count
 let left = [];
@@ -219,9 +307,20 @@ if (args.rows !== undefined) {
   }
   const keep = rows.filter((r) => r.schedule === teacher || re.test(r.method));
   left = rows.filter((r) => !keep.includes(r)).map((r) => r.method);
-  if (keep.length === 1) throw new Error(`--rows "${args.rows}" matches no row; rows are: ${rows.slice(1).map((r) => r.method).join(', ')}`);
+  if (keep.length === 1)
+    throw new Error(
+      `--rows "${args.rows}" matches no row; rows are: ${rows
+        .slice(1)
+        .map((r) => r.method)
+        .join(', ')}`,
+    );
   rows.splice(0, rows.length, ...keep);
-  log(`--rows: ${keep.length - 1} rows: ${keep.slice(1).map((r) => r.method).join(', ')}`);
+  log(
+    `--rows: ${keep.length - 1} rows: ${keep
+      .slice(1)
+      .map((r) => r.method)
+      .join(', ')}`,
+  );
 }
 // --fill-only: generate the rows' missing feature chunks and stop (no timing, no tables): to fill
 // the cache from several processes side by side before one --write run measures alone
@@ -234,15 +333,30 @@ if (args['fill-only']) {
   await model.dispose();
   process.exit(0);
 }
-const teacherF = await cachedFeatures({ dir: join(root, 'features'), model, extractor, schedule: teacher, count: fidSamples, settings, logitsName: 'logits' });
+const teacherF = await cachedFeatures({
+  dir: join(root, 'features'),
+  model,
+  extractor,
+  schedule: teacher,
+  count: fidSamples,
+  settings,
+  logitsName: 'logits',
+});
 const teacherFid = fid(featureStats(teacherF.features, dim), ref);
 const out = [];
 const kept = [];
 for (const row of rows) {
   const f = await rowFeatures(row);
   const n = searchSamples * dim;
-  const rfid = frechetDistance(featureStats(f.features.subarray(0, n), dim, { keepFeatures: true }), featureStats(teacherF.features.subarray(0, n), dim, { keepFeatures: true }));
-  const kid = kernelInceptionDistance(f.features.subarray(0, n), teacherF.features.subarray(0, n), dim, { paired: true, subsets: 1, subsetSize: searchSamples }).mean;
+  const rfid = frechetDistance(
+    featureStats(f.features.subarray(0, n), dim, { keepFeatures: true }),
+    featureStats(teacherF.features.subarray(0, n), dim, { keepFeatures: true }),
+  );
+  const kid = kernelInceptionDistance(f.features.subarray(0, n), teacherF.features.subarray(0, n), dim, {
+    paired: true,
+    subsets: 1,
+    subsetSize: searchSamples,
+  }).mean;
   let correct = 0;
   for (let i = 0; i < fidSamples; i++) {
     let arg = 0;
@@ -265,7 +379,9 @@ for (const row of rows) {
     classAccuracy: correct / fidSamples,
     searchSeconds: row.searchSeconds,
   });
-  log(`${row.method}: ${out.at(-1).macSpeedup.toFixed(2)}× MACs, ${out.at(-1).wallSpeedup.toFixed(2)}× wall, FID ${fidValue.toFixed(3)} (${out.at(-1).fidDegradationPct.toFixed(1)}%)`);
+  log(
+    `${row.method}: ${out.at(-1).macSpeedup.toFixed(2)}× MACs, ${out.at(-1).wallSpeedup.toFixed(2)}× wall, FID ${fidValue.toFixed(3)} (${out.at(-1).fidDegradationPct.toFixed(1)}%)`,
+  );
 }
 
 // --- noise: a paired bootstrap over the seeds (the same resampled seeds for every row) gives each
@@ -302,7 +418,8 @@ const against = (i, sampler) => {
   const c = curve(sampler);
   const s = out[i].macSpeedup;
   for (let j = 0; j + 1 < c.length; j++) {
-    const lo = c[j], hi = c[j + 1];
+    const lo = c[j],
+      hi = c[j + 1];
     if (s >= lo.r.macSpeedup && s <= hi.r.macSpeedup) {
       const w = (s - lo.r.macSpeedup) / (hi.r.macSpeedup - lo.r.macSpeedup);
       const base = (1 - w) * lo.r.fid + w * hi.r.fid;
@@ -319,7 +436,10 @@ out.forEach((r, i) => {
   if (r.searchSeconds === 0) return;
   for (const sampler of [...new Set(['ddim', r.sampler])]) {
     const a = against(i, sampler);
-    if (a) matched.push(`| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.fid, 3)} | ${samplerLabel[sampler] ?? sampler}-k between ${a.between}: ${fmt(a.base, 3)} | ${pm(a.diff, 3)} ± ${fmt(a.sd, 3)} |`);
+    if (a)
+      matched.push(
+        `| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.fid, 3)} | ${samplerLabel[sampler] ?? sampler}-k between ${a.between}: ${fmt(a.base, 3)} | ${pm(a.diff, 3)} ± ${fmt(a.sd, 3)} |`,
+      );
   }
 });
 const best = (pred) => {
@@ -328,7 +448,7 @@ const best = (pred) => {
 };
 const families = [
   ['Flexiffusion, any variant', (r) => r.method.startsWith('Flexiffusion')],
-  ['Flexiffusion, the paper\'s setting', (r) => r.method.startsWith('Flexiffusion (evolutionary)')],
+  ["Flexiffusion, the paper's setting", (r) => r.method.startsWith('Flexiffusion (evolutionary)')],
   ['DDIM-k', (r) => /^DDIM-\d+$/.test(r.method)],
   ['DeepCache', (r) => r.method.startsWith('DeepCache')],
   ['random / grid search', (r) => / search /.test(r.method)],
@@ -337,16 +457,28 @@ const families = [
 const summary = families
   .map(([name, pred]) => [name, best(pred)])
   .filter(([name, r]) => r !== undefined || out.some(families.find((f) => f[0] === name)[1]))
-  .map(([name, r]) => (r ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} |` : `| ${name} | none under 5% | – | – | – |`));
+  .map(([name, r]) =>
+    r
+      ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} |`
+      : `| ${name} | none under 5% | – | – | – |`,
+  );
 const table = [
   `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each at rFID@${searchSamples}. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the sum of the stored trials' evaluation times, as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column).`,
   '',
-  ...(left.length > 0 ? [`Rows: those whose method matches \`${args.rows}\`. Not measured in this run (${left.length} of ${left.length + out.length - 1}): ${left.join(', ')}.`, ''] : []),
+  ...(left.length > 0
+    ? [
+        `Rows: those whose method matches \`${args.rows}\`. Not measured in this run (${left.length} of ${left.length + out.length - 1}): ${left.join(', ')}.`,
+        '',
+      ]
+    : []),
   `FID change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates, the same resampled seeds for every row) — differences smaller than about twice that are noise.`,
   '',
   '| method | sampler | MAC speed-up | wall speed-up | FID | FID change | rFID | KID | class acc. | search (s) | schedule |',
   '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
-  ...out.map((r) => `| ${r.method} | ${samplerLabel[r.sampler] ?? r.sampler} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.fid, 3)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${fmt(r.rfid, 3)} | ${fmt(r.kid, 4)} | ${fmt(r.classAccuracy * 100, 1)}% | ${fmt(r.searchSeconds, 0)} | \`${(r.schedule.length > 60 ? `${r.schedule.slice(0, 57)}…` : r.schedule).replaceAll('|', '\\|')}\` |`),
+  ...out.map(
+    (r) =>
+      `| ${r.method} | ${samplerLabel[r.sampler] ?? r.sampler} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.fid, 3)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${fmt(r.rfid, 3)} | ${fmt(r.kid, 4)} | ${fmt(r.classAccuracy * 100, 1)}% | ${fmt(r.searchSeconds, 0)} | \`${(r.schedule.length > 60 ? `${r.schedule.slice(0, 57)}…` : r.schedule).replaceAll('|', '\\|')}\` |`,
+  ),
   '',
   `![FID vs speed-up](${section}.svg)`,
   '',
@@ -367,11 +499,18 @@ const table = [
 console.log(table);
 
 function svg(rows) {
-  const W = 820, H = 480, L = 64, R = 190, TOP = 20, B = 48;
+  const W = 820,
+    H = 480,
+    L = 64,
+    R = 190,
+    TOP = 20,
+    B = 48;
   const xs = rows.map((r) => r.wallSpeedup);
   const ys = rows.map((r) => r.fid);
-  const x0 = Math.min(1, ...xs) * 0.95, x1 = Math.max(...xs) * 1.05;
-  const y0 = Math.min(...ys) * 0.95, y1 = Math.max(...ys) * 1.05;
+  const x0 = Math.min(1, ...xs) * 0.95,
+    x1 = Math.max(...xs) * 1.05;
+  const y0 = Math.min(...ys) * 0.95,
+    y1 = Math.max(...ys) * 1.05;
   const X = (v) => L + ((v - x0) / (x1 - x0)) * (W - L - R);
   const Y = (v) => H - B - ((v - y0) / (y1 - y0)) * (H - TOP - B);
   const esc = (t) => t.replace(/&/g, '&amp;').replace(/</g, '&lt;');
@@ -388,21 +527,43 @@ function svg(rows) {
   // the k-step baselines as curves (sorted by speed-up), every row as a point with a tooltip;
   // only searched rows carry a text label
   const curves = groups.slice(1, 3).map(([, color, pred]) => {
-    const pts = rows.filter((r) => pred(r.method) || (color === '#1f5fbf' && r.method.startsWith('teacher'))).sort((a, b) => a.wallSpeedup - b.wallSpeedup);
-    return pts.length > 1 ? `<polyline fill="none" stroke="${color}" stroke-opacity="0.5" points="${pts.map((r) => `${X(r.wallSpeedup).toFixed(1)},${Y(r.fid).toFixed(1)}`).join(' ')}"/>` : '';
+    const pts = rows
+      .filter((r) => pred(r.method) || (color === '#1f5fbf' && r.method.startsWith('teacher')))
+      .sort((a, b) => a.wallSpeedup - b.wallSpeedup);
+    return pts.length > 1
+      ? `<polyline fill="none" stroke="${color}" stroke-opacity="0.5" points="${pts.map((r) => `${X(r.wallSpeedup).toFixed(1)},${Y(r.fid).toFixed(1)}`).join(' ')}"/>`
+      : '';
   });
-  const short = (m) => m.replace("Flexiffusion, 'free' form + DPM-Solver++", 'Flexi free+DPM').replace('Flexiffusion (evolutionary)', 'Flexi').replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM').replace("Flexiffusion, 'free' form", 'Flexi free').replace('Flexiffusion, latency cost', 'Flexi latency').replace(' search', '');
+  const short = (m) =>
+    m
+      .replace("Flexiffusion, 'free' form + DPM-Solver++", 'Flexi free+DPM')
+      .replace('Flexiffusion (evolutionary)', 'Flexi')
+      .replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM')
+      .replace("Flexiffusion, 'free' form", 'Flexi free')
+      .replace('Flexiffusion, latency cost', 'Flexi latency')
+      .replace(' search', '');
   const pts = rows
     .map((r) => {
       const [, color] = group(r.method);
-      const cx = X(r.wallSpeedup).toFixed(1), cy = Y(r.fid).toFixed(1);
-      const label = r.searchSeconds > 0 ? `<text x="${(Number(cx) + 6).toFixed(1)}" y="${(Number(cy) - 4).toFixed(1)}" font-size="9" fill="${color}">${esc(short(r.method))}</text>` : '';
+      const cx = X(r.wallSpeedup).toFixed(1),
+        cy = Y(r.fid).toFixed(1);
+      const label =
+        r.searchSeconds > 0
+          ? `<text x="${(Number(cx) + 6).toFixed(1)}" y="${(Number(cy) - 4).toFixed(1)}" font-size="9" fill="${color}">${esc(short(r.method))}</text>`
+          : '';
       return `<circle cx="${cx}" cy="${cy}" r="4.5" fill="${color}"><title>${esc(r.method)}: ${r.wallSpeedup.toFixed(2)}× wall, FID ${r.fid.toFixed(3)}</title></circle>${label}`;
     })
     .join('');
-  const legend = groups.map(([name, color], i) => `<circle cx="${W - R + 16}" cy="${TOP + 14 + i * 18}" r="4.5" fill="${color}"/><text x="${W - R + 26}" y="${TOP + 18 + i * 18}" font-size="11">${esc(name)}</text>`).join('');
+  const legend = groups
+    .map(
+      ([name, color], i) =>
+        `<circle cx="${W - R + 16}" cy="${TOP + 14 + i * 18}" r="4.5" fill="${color}"/><text x="${W - R + 26}" y="${TOP + 18 + i * 18}" font-size="11">${esc(name)}</text>`,
+    )
+    .join('');
   const t = rows.find((r) => r.method.startsWith('teacher'));
-  const limit = t ? `<line x1="${L}" x2="${W - R}" y1="${Y(t.fid * 1.05).toFixed(1)}" y2="${Y(t.fid * 1.05).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3" stroke-opacity="0.6"/><text x="${W - R - 4}" y="${(Y(t.fid * 1.05) - 4).toFixed(1)}" text-anchor="end" font-size="10" fill="#c00">teacher FID + 5%</text>` : '';
+  const limit = t
+    ? `<line x1="${L}" x2="${W - R}" y1="${Y(t.fid * 1.05).toFixed(1)}" y2="${Y(t.fid * 1.05).toFixed(1)}" stroke="#c00" stroke-dasharray="4 3" stroke-opacity="0.6"/><text x="${W - R - 4}" y="${(Y(t.fid * 1.05) - 4).toFixed(1)}" text-anchor="end" font-size="10" fill="#c00">teacher FID + 5%</text>`
+    : '';
   const ticksX = [];
   for (let v = Math.ceil(x0); v <= x1; v++) ticksX.push(v);
   const ticksY = [y0, (2 * y0 + y1) / 3, (y0 + 2 * y1) / 3, y1];
@@ -414,7 +575,18 @@ if (args.write) {
   // own files and section, so it never replaces the full table
   const docs = join(BENCHMARKS_MD, '..');
   const jsonName = section === 'headline' ? 'benchmarks.json' : `benchmarks-${section}.json`;
-  const json = { machine: cpus()[0].model.trim(), cores: cpus().length, teacher: `DDIM-${T}`, guidance, fidSamples, searchSamples, trials, ...(teacherBestMs.length > 0 ? { teacherMsPerSample: { min: Math.min(...teacherBestMs), max: Math.max(...teacherBestMs) } } : {}), ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}), rows: out };
+  const json = {
+    machine: cpus()[0].model.trim(),
+    cores: cpus().length,
+    teacher: `DDIM-${T}`,
+    guidance,
+    fidSamples,
+    searchSamples,
+    trials,
+    ...(teacherBestMs.length > 0 ? { teacherMsPerSample: { min: Math.min(...teacherBestMs), max: Math.max(...teacherBestMs) } } : {}),
+    ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}),
+    rows: out,
+  };
   await writeFile(join(docs, `${jsonName}.tmp`), `${JSON.stringify(json, null, 2)}\n`);
   await rename(join(docs, `${jsonName}.tmp`), join(docs, jsonName));
   await writeFile(join(docs, `${section}.svg.tmp`), svg(out));
@@ -431,5 +603,5 @@ await model.dispose();
 
 // quotes an argument for the documented command line when the shell would otherwise split or expand it
 function shellQuote(a) {
-  return /^[\w.,:=\/-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
+  return /^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
 }

@@ -19,7 +19,13 @@ export function cacheKey(parts) {
  * was generated in this call.
  */
 export async function cachedFeatures({ dir, model, extractor, schedule, count, settings, logitsName, onChunk }) {
-  const key = cacheKey({ unet: model.manifest.unet.sha256, schedule: formatSchedule(schedule), settings, chunk: CHUNK, extractor: extractor.id });
+  const key = cacheKey({
+    unet: model.manifest.unet.sha256,
+    schedule: formatSchedule(schedule),
+    settings,
+    chunk: CHUNK,
+    extractor: extractor.id,
+  });
   const folder = join(dir, key);
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'key.json'), JSON.stringify({ schedule: formatSchedule(schedule), settings }, null, 2));

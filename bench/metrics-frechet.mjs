@@ -94,7 +94,9 @@ try {
     rows.push(
       `| ${dim} | ${n} | ${r.route} | ${tsSeconds.toFixed(2)} | ${ref.total_s.toFixed(2)} | ${(ref.total_s / tsSeconds).toFixed(1)}× | ${rel.toExponential(1)} |`,
     );
-    console.error(`N = ${n}: TS ${tsSeconds.toFixed(2)} s (${r.route}), scipy ${ref.total_s.toFixed(2)} s (stats ${ref.stats_s.toFixed(2)} s), FD ${r.distance} vs ${ref.fid}`);
+    console.error(
+      `N = ${n}: TS ${tsSeconds.toFixed(2)} s (${r.route}), scipy ${ref.total_s.toFixed(2)} s (stats ${ref.stats_s.toFixed(2)} s), FD ${r.distance} vs ${ref.fid}`,
+    );
   }
 } finally {
   rmSync(dir, { recursive: true, force: true });
@@ -107,5 +109,10 @@ const table = [
 console.log(table);
 if (args.includes('--write')) {
   const body = `Statistics (mean and covariance, or kept features for the low-rank route) of two sets of seeded correlated features plus the distance, single-threaded TypeScript vs numpy/scipy (pytorch-fid's formula) on the same features in the same run.\n\n${table}`;
-  await writeSection('metrics-frechet', 'Fréchet distance at d = 2048: TypeScript vs scipy', body, `node bench/metrics-frechet.mjs ${args.join(' ')}`);
+  await writeSection(
+    'metrics-frechet',
+    'Fréchet distance at d = 2048: TypeScript vs scipy',
+    body,
+    `node bench/metrics-frechet.mjs ${args.join(' ')}`,
+  );
 }

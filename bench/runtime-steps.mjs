@@ -56,7 +56,9 @@ const { fullMacs, partialMacs } = profile.costProfile;
 const fmt = (x, d = 2) => x.toFixed(d);
 const macs = (m) => (m >= 1e9 ? `${fmt(m / 1e9)} G` : `${fmt(m / 1e6, 1)} M`);
 
-say(`### Step kinds — model "${model.manifest.name}", ${args.ep}, ${threads} thread(s), batch ${batch}${guided ? ` (network batch ${profile.networkBatch} with guidance)` : ''}\n`);
+say(
+  `### Step kinds — model "${model.manifest.name}", ${args.ep}, ${threads} thread(s), batch ${batch}${guided ? ` (network batch ${profile.networkBatch} with guidance)` : ''}\n`,
+);
 say('| step | MACs / sample | MAC ratio | latency / step (ms) | latency ratio | ms / image-step |');
 say('| --- | ---: | ---: | ---: | ---: | ---: |');
 say(`| full | ${macs(fullMacs)} | 1.00 | ${fmt(profile.latencyMs.full)} | 1.00 | ${fmt(profile.perSampleMs.full, 3)} |`);
@@ -95,7 +97,12 @@ await model.generate({
 });
 for (const { name, schedule } of schedules) {
   const cost = scheduleCost(schedule, profile.costProfile);
-  const opts = { schedule, seeds: labels.map((_, i) => i), batchSize: batch, ...(model.manifest.unet.inputs.classLabels ? { labels } : { count: images }) };
+  const opts = {
+    schedule,
+    seeds: labels.map((_, i) => i),
+    batchSize: batch,
+    ...(model.manifest.unet.inputs.classLabels ? { labels } : { count: images }),
+  };
   if (guidanceScale !== undefined) opts.guidanceScale = guidanceScale;
   const s0 = performance.now();
   await model.generate(opts);
@@ -109,13 +116,33 @@ if (args.torch) {
   const plain = timings.filter((t) => !formatSchedule(t.schedule).includes('P'));
   const script = fileURLToPath(new URL('./torch-steps.py', import.meta.url));
   const g = guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1;
-  const r = spawnSync('/usr/bin/python3', [script, '--threads', String(threads), '--batch', String(batch), '--images', String(images), '--guidance', String(g), '--schedules', JSON.stringify(plain.map((t) => formatSchedule(t.schedule)))], { encoding: 'utf8' });
+  const r = spawnSync(
+    '/usr/bin/python3',
+    [
+      script,
+      '--threads',
+      String(threads),
+      '--batch',
+      String(batch),
+      '--images',
+      String(images),
+      '--guidance',
+      String(g),
+      '--schedules',
+      JSON.stringify(plain.map((t) => formatSchedule(t.schedule))),
+    ],
+    { encoding: 'utf8' },
+  );
   if (r.status !== 0) throw new Error(`torch-steps.py failed: ${r.stderr}`);
   const torch = JSON.parse(r.stdout.trim().split('\n').at(-1));
-  say(`\n### onnxruntime-node vs eager PyTorch ${torch.torch} (same weights, ${threads} thread(s), batch ${batch}, ${images} images, guidance ${g})\n`);
+  say(
+    `\n### onnxruntime-node vs eager PyTorch ${torch.torch} (same weights, ${threads} thread(s), batch ${batch}, ${images} images, guidance ${g})\n`,
+  );
   say('| schedule | PyTorch (s) | onnxruntime-node (s) | onnxruntime-node speed-up |');
   say('| --- | ---: | ---: | ---: |');
-  plain.forEach((t, i) => say(`| ${t.name} | ${fmt(torch.results[i].seconds)} | ${fmt(t.sec)} | ${fmt(torch.results[i].seconds / t.sec)}× |`));
+  plain.forEach((t, i) =>
+    say(`| ${t.name} | ${fmt(torch.results[i].seconds)} | ${fmt(t.sec)} | ${fmt(torch.results[i].seconds / t.sec)}× |`),
+  );
 }
 await model.dispose();
 if (args.write) {

@@ -16,13 +16,7 @@
 // figures say which search settings find low values of such a function quickly, nothing about
 // image quality.
 import { randomSearcher } from '@flexiffusion/search-random';
-import {
-  createSearchSpace,
-  formatSchedule,
-  runSearch,
-  scheduleCost,
-  scheduleSteps,
-} from '@flexiffusion/schedule';
+import { createSearchSpace, formatSchedule, runSearch, scheduleCost, scheduleSteps } from '@flexiffusion/schedule';
 import { baselineSeeds, evolutionarySearcher, EVOLUTION_DEFAULTS } from '@flexiffusion/search-evo';
 
 const args = process.argv.slice(2);
@@ -103,9 +97,18 @@ const allSettings = [
   ['P8 k4 6m+2c p.1', evo({ populationSize: 8, topK: 4, mutants: 6, crossovers: 2, mutationProbability: 0.1 })],
   ['P8 k4 8m+0c p0', evo({ populationSize: 8, topK: 4, mutants: 8, crossovers: 0, mutationProbability: 0 })],
   ['P8 k2 6m+2c p0', evo({ populationSize: 8, topK: 2, mutants: 6, crossovers: 2, mutationProbability: 0 })],
-  ['P16 k4 8m+4c p0 seedBaselines', evo({ populationSize: 16, topK: 4, mutants: 8, crossovers: 4, mutationProbability: 0, seedBaselines: true })],
-  ['P8 k4 6m+2c p0 seedBaselines', evo({ populationSize: 8, topK: 4, mutants: 6, crossovers: 2, mutationProbability: 0, seedBaselines: true })],
-  ['P16 k4 8m+4c p0 repair=reject', evo({ populationSize: 16, topK: 4, mutants: 8, crossovers: 4, mutationProbability: 0, repair: 'reject' })],
+  [
+    'P16 k4 8m+4c p0 seedBaselines',
+    evo({ populationSize: 16, topK: 4, mutants: 8, crossovers: 4, mutationProbability: 0, seedBaselines: true }),
+  ],
+  [
+    'P8 k4 6m+2c p0 seedBaselines',
+    evo({ populationSize: 8, topK: 4, mutants: 6, crossovers: 2, mutationProbability: 0, seedBaselines: true }),
+  ],
+  [
+    'P16 k4 8m+4c p0 repair=reject',
+    evo({ populationSize: 16, topK: 4, mutants: 8, crossovers: 4, mutationProbability: 0, repair: 'reject' }),
+  ],
   ['defaults (EVOLUTION_DEFAULTS)', evo({})],
 ];
 const settings = only ? allSettings.filter(([name]) => only.test(name)) : allSettings;
@@ -123,7 +126,14 @@ async function runOne(make, seed, minSpeedup) {
   let cur = Infinity;
   let n = 0;
   await runSearch({
-    space, searcher: make(), evaluator, costProfile, trials: BUDGET, minSpeedup, seed, batchSize: 8,
+    space,
+    searcher: make(),
+    evaluator,
+    costProfile,
+    trials: BUDGET,
+    minSpeedup,
+    seed,
+    batchSize: 8,
     onProgress: ({ trial }) => {
       if (trial.state === 'pruned') return;
       n++;
@@ -137,9 +147,13 @@ async function runOne(make, seed, minSpeedup) {
 }
 
 console.log(`search-evo defaults bench — SYNTHETIC objective (not rFID; see the header of this file)`);
-console.log(`space: T=${T}, L in {${space.segmentLengths.join(', ')}}, B=3, paper form, ${space.size()} members; cost profile ${JSON.stringify(costProfile)}`);
+console.log(
+  `space: T=${T}, L in {${space.segmentLengths.join(', ')}}, B=3, paper form, ${space.size()} members; cost profile ${JSON.stringify(costProfile)}`,
+);
 console.log(`EVOLUTION_DEFAULTS = ${JSON.stringify(EVOLUTION_DEFAULTS)}`);
-console.log(`${SEEDS} seeds (${SEED0}..${SEED0 + SEEDS - 1}) per setting, budget ${BUDGET} evaluations, batch 8; figures: best objective found after n evaluations, mean ± s.e.m. over seeds (lower is better)\n`);
+console.log(
+  `${SEEDS} seeds (${SEED0}..${SEED0 + SEEDS - 1}) per setting, budget ${BUDGET} evaluations, batch 8; figures: best objective found after n evaluations, mean ± s.e.m. over seeds (lower is better)\n`,
+);
 
 for (const minSpeedup of [2, 2.5, 3]) {
   const rows = [];
@@ -164,15 +178,24 @@ for (const minSpeedup of [2, 2.5, 3]) {
   }
   const bestKnown = Math.min(...rows.flatMap((r) => r.per.map((p) => p.get(finalC))));
   const top = overall.get(minSpeedup);
-  console.log(`minSpeedup ${minSpeedup}   (best value seen by any run: ${bestKnown.toFixed(3)}, ${top.cost.speedup.toFixed(2)}x: ${top.schedule})`);
-  const header = ['setting'.padEnd(36), ...CHECKPOINTS.map((c) => `best@${c}`.padStart(15)), 'mean rank'.padStart(10), 'ms/run'.padStart(8)];
+  console.log(
+    `minSpeedup ${minSpeedup}   (best value seen by any run: ${bestKnown.toFixed(3)}, ${top.cost.speedup.toFixed(2)}x: ${top.schedule})`,
+  );
+  const header = [
+    'setting'.padEnd(36),
+    ...CHECKPOINTS.map((c) => `best@${c}`.padStart(15)),
+    'mean rank'.padStart(10),
+    'ms/run'.padStart(8),
+  ];
   console.log(header.join(' '));
   for (const r of rows) {
     const cells = CHECKPOINTS.map((c) => {
       const xs = r.per.map((p) => p.get(c));
       return `${mean(xs).toFixed(3)} ± ${sem(xs).toFixed(3)}`.padStart(15);
     });
-    console.log([r.name.padEnd(36), ...cells, (r.rankSum / SEEDS).toFixed(2).padStart(10), (r.ms / SEEDS).toFixed(0).padStart(8)].join(' '));
+    console.log(
+      [r.name.padEnd(36), ...cells, (r.rankSum / SEEDS).toFixed(2).padStart(10), (r.ms / SEEDS).toFixed(0).padStart(8)].join(' '),
+    );
   }
   // reference points: the classic baselines of the space that meet the constraint
   const seeds = baselineSeeds(space)
@@ -180,6 +203,8 @@ for (const minSpeedup of [2, 2.5, 3]) {
     .filter((b) => b.speedup >= minSpeedup)
     .sort((a, b) => a.value - b.value);
   const shortText = (t) => (t.length > 40 ? `${t.slice(0, 37)}...` : t);
-  console.log(`baselines in the space meeting it: ${seeds.map((b) => `${shortText(b.text)} (${b.speedup.toFixed(2)}x) ${b.value.toFixed(3)}`).join('; ')}`);
+  console.log(
+    `baselines in the space meeting it: ${seeds.map((b) => `${shortText(b.text)} (${b.speedup.toFixed(2)}x) ${b.value.toFixed(3)}`).join('; ')}`,
+  );
   console.log('');
 }

@@ -24,7 +24,7 @@ import { existsSync } from 'node:fs';
 import { cp, mkdir, mkdtemp, readFile, readdir, rm, writeFile } from 'node:fs/promises';
 import { builtinModules, createRequire } from 'node:module';
 import { tmpdir } from 'node:os';
-import { dirname, join, relative, sep } from 'node:path';
+import { dirname, join, relative } from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { parseArgs } from 'node:util';
 
@@ -71,7 +71,9 @@ function run(cmd, argv, { cwd, env, quiet = true } = {}) {
       if (!quiet) process.stderr.write(d);
     });
     child.on('error', reject);
-    child.on('close', (code) => (code === 0 ? resolve(out) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code} (in ${cwd ?? ROOT}):\n${out.trim()}`))));
+    child.on('close', (code) =>
+      code === 0 ? resolve(out) : reject(new Error(`${cmd} ${argv.join(' ')} exited with ${code} (in ${cwd ?? ROOT}):\n${out.trim()}`)),
+    );
   });
 }
 const npm = (argv, opts) => run(process.platform === 'win32' ? 'npm.cmd' : 'npm', argv, opts);
@@ -104,7 +106,12 @@ const RESOLVED_AT_RUN_TIME = {
 };
 const BUILTINS = new Set(builtinModules);
 const packageOf = (spec) => (spec.startsWith('@') ? spec.split('/').slice(0, 2).join('/') : spec.split('/')[0]);
-const isBare = (spec) => !spec.startsWith('.') && !spec.startsWith('/') && !spec.startsWith('node:') && !BUILTINS.has(spec.split('/')[0]) && !/^[a-z]+:/.test(spec);
+const isBare = (spec) =>
+  !spec.startsWith('.') &&
+  !spec.startsWith('/') &&
+  !spec.startsWith('node:') &&
+  !BUILTINS.has(spec.split('/')[0]) &&
+  !/^[a-z]+:/.test(spec);
 
 /** Module specifiers of one JS / .d.ts file: import/export from, import(), require(), require.resolve(), import.meta.resolve(), import types. */
 function specifiersOf(file, text) {
@@ -124,7 +131,13 @@ function specifiersOf(file, text) {
     } else if (ts.isCallExpression(node)) {
       const e = node.expression;
       const callee =
-        e.kind === ts.SyntaxKind.ImportKeyword ? 'import' : ts.isIdentifier(e) ? e.text : ts.isPropertyAccessExpression(e) ? e.getText(sf) : '';
+        e.kind === ts.SyntaxKind.ImportKeyword
+          ? 'import'
+          : ts.isIdentifier(e)
+            ? e.text
+            : ts.isPropertyAccessExpression(e)
+              ? e.getText(sf)
+              : '';
       if (['import', 'require', 'require.resolve', 'import.meta.resolve'].includes(callee)) {
         const s = literal(node.arguments[0]);
         if (s) found.push(s);
@@ -175,7 +188,11 @@ async function checkDeps(pkgs) {
       continue;
     }
     for (const p of missing) problem(json.name, `imports "${p}" (${used.get(p)}) but does not list it in dependencies or peerDependencies`);
-    for (const p of unused) problem(json.name, `lists "${p}" in ${json.dependencies?.[p] !== undefined ? 'dependencies' : 'peerDependencies'} but never imports it`);
+    for (const p of unused)
+      problem(
+        json.name,
+        `lists "${p}" in ${json.dependencies?.[p] !== undefined ? 'dependencies' : 'peerDependencies'} but never imports it`,
+      );
   }
 }
 
@@ -193,7 +210,8 @@ async function packAll(pkgs, dest) {
   const out = await npm(['pack', '--json', '--pack-destination', dest, ...pkgs.flatMap((p) => ['-w', p.json.name])], { cwd: ROOT });
   const json = JSON.parse(out.slice(out.indexOf('[')));
   const byName = new Map();
-  for (const entry of json) byName.set(entry.name, { tarball: join(dest, entry.filename), files: entry.files.map((f) => f.path), size: entry.size });
+  for (const entry of json)
+    byName.set(entry.name, { tarball: join(dest, entry.filename), files: entry.files.map((f) => f.path), size: entry.size });
   for (const p of pkgs) if (!byName.has(p.json.name)) fail(`npm pack made no tarball for ${p.json.name}`);
   for (const [name, e] of byName) console.log(`  ${name}: ${e.files.length} files, ${(e.size / 1024).toFixed(0)} KiB`);
   console.log(`  (${secs(t)})`);
@@ -206,7 +224,12 @@ function checkFiles(pkgs, packed) {
     const { files } = packed.get(json.name);
     const set = new Set(files);
     let ok = true;
-    const targets = [...exportTargets(json.exports ?? {}), ...(typeof json.bin === 'string' ? [json.bin] : Object.values(json.bin ?? {})), ...(json.types ? [json.types] : []), ...(json.main ? [json.main] : [])];
+    const targets = [
+      ...exportTargets(json.exports ?? {}),
+      ...(typeof json.bin === 'string' ? [json.bin] : Object.values(json.bin ?? {})),
+      ...(json.types ? [json.types] : []),
+      ...(json.main ? [json.main] : []),
+    ];
     for (const target of targets) {
       const rel = target.replace(/^\.\//, '');
       if (rel.includes('*')) {
@@ -241,7 +264,10 @@ function checkFiles(pkgs, packed) {
 async function project(base, name, tarballs, deps = {}) {
   const dir = join(base, name);
   await mkdir(dir, { recursive: true });
-  await writeFile(join(dir, 'package.json'), JSON.stringify({ name: `pack-check-${name}`, private: true, type: 'module', dependencies: deps }, null, 2));
+  await writeFile(
+    join(dir, 'package.json'),
+    JSON.stringify({ name: `pack-check-${name}`, private: true, type: 'module', dependencies: deps }, null, 2),
+  );
   const t = Date.now();
   await npm(['install', '--no-audit', '--no-fund', '--prefer-offline', ...tarballs], {
     cwd: dir,
@@ -416,27 +442,43 @@ try {
     if (only.has('files')) checkFiles(pkgs, packed);
 
     const cases = [
-      ['search', '@flexiffusion/schedule + @flexiffusion/search-evo: custom and evolutionary searchers through runSearch', async () => {
-        const dir = await project(base, 'search', tgz('schedule', 'search-evo'));
-        await typecheckAndRun(dir, SEARCH_CASE);
-      }],
-      ['metrics', '@flexiffusion/metrics alone (+ its dependencies): Fréchet distance', async () => {
-        const metricsDeps = Object.keys(pkgs.find((p) => p.json.name === '@flexiffusion/metrics').json.dependencies ?? {})
-          .filter((d) => d.startsWith('@flexiffusion/'))
-          .map((d) => d.replace('@flexiffusion/', ''));
-        const dir = await project(base, 'metrics', tgz('metrics', ...metricsDeps));
-        await typecheckAndRun(dir, METRICS_CASE);
-      }],
-      ['runtime', '@flexiffusion/runtime-node + runtime + schedule (+ model-fashion): generate 2 images', async () => {
-        const fashion = existsSync(join(ROOT, 'packages', 'model-fashion', 'model', 'model.json'));
-        const dir = await project(base, 'runtime', tgz('runtime-node', 'runtime', 'schedule', ...(fashion ? ['model-fashion'] : [])));
-        // a stand-in UNet (random weights, 3 cache branches) from the repository's test fixtures
-        await cp(join(ROOT, 'packages', 'runtime', 'test', 'fixtures', 'stand-ins', 'tiny-unet'), join(dir, 'stand-in'), { recursive: true });
-        if (!fashion) {
-          console.log("  SKIP loadModel('fashion'): packages/model-fashion/model/model.json does not exist yet (the embedded model has not landed); running the stand-in only");
-        }
-        await typecheckAndRun(dir, RUNTIME_CASE(fashion), { nodeTypes: true });
-      }],
+      [
+        'search',
+        '@flexiffusion/schedule + @flexiffusion/search-evo: custom and evolutionary searchers through runSearch',
+        async () => {
+          const dir = await project(base, 'search', tgz('schedule', 'search-evo'));
+          await typecheckAndRun(dir, SEARCH_CASE);
+        },
+      ],
+      [
+        'metrics',
+        '@flexiffusion/metrics alone (+ its dependencies): Fréchet distance',
+        async () => {
+          const metricsDeps = Object.keys(pkgs.find((p) => p.json.name === '@flexiffusion/metrics').json.dependencies ?? {})
+            .filter((d) => d.startsWith('@flexiffusion/'))
+            .map((d) => d.replace('@flexiffusion/', ''));
+          const dir = await project(base, 'metrics', tgz('metrics', ...metricsDeps));
+          await typecheckAndRun(dir, METRICS_CASE);
+        },
+      ],
+      [
+        'runtime',
+        '@flexiffusion/runtime-node + runtime + schedule (+ model-fashion): generate 2 images',
+        async () => {
+          const fashion = existsSync(join(ROOT, 'packages', 'model-fashion', 'model', 'model.json'));
+          const dir = await project(base, 'runtime', tgz('runtime-node', 'runtime', 'schedule', ...(fashion ? ['model-fashion'] : [])));
+          // a stand-in UNet (random weights, 3 cache branches) from the repository's test fixtures
+          await cp(join(ROOT, 'packages', 'runtime', 'test', 'fixtures', 'stand-ins', 'tiny-unet'), join(dir, 'stand-in'), {
+            recursive: true,
+          });
+          if (!fashion) {
+            console.log(
+              "  SKIP loadModel('fashion'): packages/model-fashion/model/model.json does not exist yet (the embedded model has not landed); running the stand-in only",
+            );
+          }
+          await typecheckAndRun(dir, RUNTIME_CASE(fashion), { nodeTypes: true });
+        },
+      ],
     ];
     for (const [name, title, body] of cases) {
       if (!only.has(name)) continue;

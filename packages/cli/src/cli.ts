@@ -35,7 +35,8 @@ export async function main(argv: readonly string[]): Promise<number> {
   }
   const entry = COMMANDS[command];
   try {
-    if (!entry) throw new CliError('unknown-command', `flexi: unknown command "${command}". Should be one of: ${Object.keys(COMMANDS).join(', ')}.`);
+    if (!entry)
+      throw new CliError('unknown-command', `flexi: unknown command "${command}". Should be one of: ${Object.keys(COMMANDS).join(', ')}.`);
     return await entry.run(rest);
   } catch (e) {
     if (e instanceof CliError) {

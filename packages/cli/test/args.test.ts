@@ -37,7 +37,9 @@ describe('parseOptions', () => {
     expect(cliError(() => parseOptions('search', ['--searcher', 'annealing'], spec)).message).toBe(
       'flexi search: unsupported --searcher "annealing". Should be one of: evo, grid, random.',
     );
-    expect(cliError(() => parseOptions('search', ['--trials', '0'], spec)).message).toContain('invalid --trials "0": expected an integer in 1..100');
+    expect(cliError(() => parseOptions('search', ['--trials', '0'], spec)).message).toContain(
+      'invalid --trials "0": expected an integer in 1..100',
+    );
     expect(cliError(() => parseOptions('search', ['--trials', '2.5'], spec)).message).toContain('expected an integer');
     expect(cliError(() => parseOptions('search', ['--speedup', 'fast'], spec)).message).toContain('invalid --speedup "fast"');
     const unknown = cliError(() => parseOptions('search', ['--trails', '3'], spec));

@@ -71,7 +71,9 @@ function watchLines(file: string, n: number, then: () => void): NodeJS.Timeout {
 }
 
 describe('flexi search', () => {
-  it('writes trials, best, pareto and a report; an interrupted search resumes with nothing lost or repeated', { timeout: 240_000 }, async () => {
+  it('writes trials, best, pareto and a report; an interrupted search resumes with nothing lost or repeated', {
+    timeout: 240_000,
+  }, async () => {
     const dir = tmp();
     const cache = join(dir, 'cache');
     // uninterrupted reference run
@@ -88,7 +90,11 @@ describe('flexi search', () => {
 
     // interrupted run: SIGINT once two trials are on disk
     const out = join(dir, 'run');
-    const child = spawn(process.execPath, [BIN, 'search', '--model', MODEL, ...SMALL, '--trials', '6', '--out', out, '--cache-dir', cache], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(
+      process.execPath,
+      [BIN, 'search', '--model', MODEL, ...SMALL, '--trials', '6', '--out', out, '--cache-dir', cache],
+      { stdio: ['ignore', 'pipe', 'pipe'] },
+    );
     let stderr = '';
     child.stderr.on('data', (d: Buffer) => (stderr += d.toString()));
     const timer = watchLines(join(out, 'trials.jsonl'), 2, () => child.kill('SIGINT'));
@@ -102,7 +108,11 @@ describe('flexi search', () => {
     const b = await flexi(['search', '--resume', out, '--cache-dir', cache]);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).toMatch(/trials replayed from the store/);
-    const lines = (p: string) => readFileSync(join(p, 'trials.jsonl'), 'utf8').split('\n').filter(Boolean).map((l) => JSON.parse(l));
+    const lines = (p: string) =>
+      readFileSync(join(p, 'trials.jsonl'), 'utf8')
+        .split('\n')
+        .filter(Boolean)
+        .map((l) => JSON.parse(l));
     const resumed = lines(out);
     const reference = lines(ref);
     expect(resumed.map((t) => t.number)).toEqual(resumed.map((_, i) => i));
@@ -116,15 +126,29 @@ describe('flexi search', () => {
       return;
     }
     const shot = join(dir, 'report.png');
-    const flags = ['--headless', '--no-sandbox', '--disable-gpu', '--disable-background-networking', '--disable-component-update', '--disable-sync', '--no-first-run', `--user-data-dir=${join(dir, 'chrome')}`];
-    execFileSync(chromium, [...flags, '--window-size=1100,1400', `--screenshot=${shot}`, `file://${join(out, 'report.html')}`], { stdio: 'ignore', timeout: 60_000 });
+    const flags = [
+      '--headless',
+      '--no-sandbox',
+      '--disable-gpu',
+      '--disable-background-networking',
+      '--disable-component-update',
+      '--disable-sync',
+      '--no-first-run',
+      `--user-data-dir=${join(dir, 'chrome')}`,
+    ];
+    execFileSync(chromium, [...flags, '--window-size=1100,1400', `--screenshot=${shot}`, `file://${join(out, 'report.html')}`], {
+      stdio: 'ignore',
+      timeout: 60_000,
+    });
     expect(statSync(shot).size).toBeGreaterThan(20_000);
     const dom = execFileSync(chromium, [...flags, '--dump-dom', `file://${join(out, 'report.html')}`], { timeout: 60_000 }).toString();
     expect(dom).toContain('class="pareto"');
     expect((dom.match(/<img /g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
-  it('--teacher-sampler: DPM-Solver++ candidates are judged against the DDIM teacher (its cached statistics)', { timeout: 120_000 }, async () => {
+  it('--teacher-sampler: DPM-Solver++ candidates are judged against the DDIM teacher (its cached statistics)', {
+    timeout: 120_000,
+  }, async () => {
     const dir = tmp();
     const cache = join(dir, 'cache');
     const base = ['search', '--model', MODEL, ...SMALL, '--trials', '1', '--baselines', 'none', '--grid-images', '0', '--cache-dir', cache];
@@ -134,7 +158,10 @@ describe('flexi search', () => {
     const dpm = await flexi([...base, '--sampler', 'dpmpp-2m', '--teacher-sampler', 'ddim', '--out', join(dir, 'dpm')]);
     expect(dpm.code, dpm.stderr).toBe(0);
     expect(dpm.stderr).toContain('teacher statistics: from the cache');
-    expect(JSON.parse(readFileSync(join(dir, 'dpm', 'settings.json'), 'utf8'))).toMatchObject({ sampler: 'dpmpp-2m', teacherSampler: 'ddim' });
+    expect(JSON.parse(readFileSync(join(dir, 'dpm', 'settings.json'), 'utf8'))).toMatchObject({
+      sampler: 'dpmpp-2m',
+      teacherSampler: 'ddim',
+    });
     // without --teacher-sampler the teacher runs DPM-Solver++ too: other images, no cache hit
     const dpmOnly = await flexi([...base, '--sampler', 'dpmpp-2m', '--out', join(dir, 'dpm-only')]);
     expect(dpmOnly.code, dpmOnly.stderr).toBe(0);
@@ -143,7 +170,20 @@ describe('flexi search', () => {
 
   it('refuses an output folder that holds another search', { timeout: 120_000 }, async () => {
     const out = join(tmp(), 'o');
-    const a = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '1', '--baselines', 'none', '--grid-images', '0', '--out', out]);
+    const a = await flexi([
+      'search',
+      '--model',
+      MODEL,
+      ...SMALL,
+      '--trials',
+      '1',
+      '--baselines',
+      'none',
+      '--grid-images',
+      '0',
+      '--out',
+      out,
+    ]);
     expect(a.code, a.stderr).toBe(0);
     const b = await flexi(['search', '--model', MODEL, ...SMALL, '--trials', '1', '--seed', '5', '--out', out]);
     expect(b.code).toBe(2);

@@ -12,7 +12,10 @@ export interface RunResult {
 }
 
 /** Run the built `flexi` binary. */
-export function flexi(args: string[], options: { cwd?: string; killWhen?: (stderr: string) => boolean; signal?: NodeJS.Signals } = {}): Promise<RunResult> {
+export function flexi(
+  args: string[],
+  options: { cwd?: string; killWhen?: (stderr: string) => boolean; signal?: NodeJS.Signals } = {},
+): Promise<RunResult> {
   return new Promise((resolve, reject) => {
     const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
     let stdout = '';

@@ -3,7 +3,15 @@ import { paretoFront, type Trial } from '@flexiffusion/schedule';
 import { renderReport } from '../src/internal/report-html.js';
 
 const trials: Trial[] = [
-  { number: 0, schedule: 'F N | F N', state: 'complete', objective: 2, cost: { macs: 2, speedup: 2 }, durationMs: 1, metrics: { psnr: 20 } },
+  {
+    number: 0,
+    schedule: 'F N | F N',
+    state: 'complete',
+    objective: 2,
+    cost: { macs: 2, speedup: 2 },
+    durationMs: 1,
+    metrics: { psnr: 20 },
+  },
   { number: 1, schedule: 'F P0 | F P0', state: 'complete', objective: 1, cost: { macs: 3, speedup: 1.5 }, durationMs: 1 },
   { number: 2, schedule: 'F P1 | F N', state: 'complete', objective: 3, cost: { macs: 2.5, speedup: 1.6 }, durationMs: 1 },
   { number: 3, schedule: 'F <script> | F N', state: 'pruned', cost: { macs: 1, speedup: 4 }, durationMs: 0, reason: 'x' },
@@ -50,7 +58,17 @@ describe('the plot', () => {
       { number: 0, schedule: 'F N | F N', state: 'complete', objective: 1, cost: { macs: 2, speedup: 2 }, durationMs: 1 },
       { number: 1, schedule: 'F P0 | F N', state: 'complete', objective: 50, cost: { macs: 2.5, speedup: 1.6 }, durationMs: 1 },
     ];
-    const html = renderReport({ title: 't', createdAt: 'now', settings: {}, trials: far, pareto: paretoFront(far), best: far[0], baselines: [], grids: [], minSpeedup: 2 });
+    const html = renderReport({
+      title: 't',
+      createdAt: 'now',
+      settings: {},
+      trials: far,
+      pareto: paretoFront(far),
+      best: far[0],
+      baselines: [],
+      grids: [],
+      minSpeedup: 2,
+    });
     expect((html.match(/class="trial clipped"/g) ?? []).length).toBe(1);
   });
 });

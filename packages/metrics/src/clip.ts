@@ -57,16 +57,15 @@ export interface ClipScorerOptions extends ClipPreset {
  * ```
  * @public
  */
-export function clipScore(
-  imageEmbeds: Float32Array | Float64Array,
-  textEmbeds: Float32Array | Float64Array,
-  dim: number,
-): PairedResult {
+export function clipScore(imageEmbeds: Float32Array | Float64Array, textEmbeds: Float32Array | Float64Array, dim: number): PairedResult {
   const d = checkDim(dim);
   const n = checkFeatures(imageEmbeds, d, 'imageEmbeds');
   const m = checkFeatures(textEmbeds, d, 'textEmbeds');
   if (n !== m) {
-    throw new MetricsError('dimension-mismatch', `CLIP score pairs images with prompts: got ${n} image embeddings and ${m} text embeddings.`);
+    throw new MetricsError(
+      'dimension-mismatch',
+      `CLIP score pairs images with prompts: got ${n} image embeddings and ${m} text embeddings.`,
+    );
   }
   if (n === 0) throw new MetricsError('too-few-samples', 'CLIP score needs at least one image-prompt pair.');
   const perSample = new Float64Array(n);
@@ -119,7 +118,10 @@ export class ClipScorer {
       throw new MetricsError('invalid-option', `Invalid ClipScorer options ${describe(options)}: expected { image, text, tokenize }.`);
     }
     if (options.image.dim !== options.text.dim) {
-      throw new MetricsError('invalid-option', `CLIP image and text embeddings must have the same dim: got ${options.image.dim} and ${options.text.dim}.`);
+      throw new MetricsError(
+        'invalid-option',
+        `CLIP image and text embeddings must have the same dim: got ${options.image.dim} and ${options.text.dim}.`,
+      );
     }
     this.#createTensor = options.createTensor ?? defaultTensorFactory;
     this.images = new OnnxFeatureExtractor(imageSession, { ...options.image, createTensor: this.#createTensor });
@@ -155,9 +157,7 @@ export class ClipScorer {
     throwIfAborted(options.signal);
     const type = spec.tokenType ?? 'int64';
     const toTensorData = (v: ArrayLike<number | bigint>): BigInt64Array | Int32Array =>
-      type === 'int64'
-        ? BigInt64Array.from(Array.from(v, (x) => BigInt(x)))
-        : Int32Array.from(Array.from(v, (x) => Number(x)));
+      type === 'int64' ? BigInt64Array.from(Array.from(v, (x) => BigInt(x))) : Int32Array.from(Array.from(v, (x) => Number(x)));
     const feeds: Record<string, ReturnType<TensorFactory>> = {
       [spec.inputIds]: this.#createTensor(type, toTensorData(tokens.inputIds), [n, L]),
     };
@@ -172,7 +172,10 @@ export class ClipScorer {
     const t = out[spec.output]!;
     const data = await tensorFloats(t, spec.output);
     if (data.length !== n * spec.dim) {
-      throw new MetricsError('onnx-error', `Output ${JSON.stringify(spec.output)} has shape [${t.dims.join(', ')}]: expected [${n}, ${spec.dim}].`);
+      throw new MetricsError(
+        'onnx-error',
+        `Output ${JSON.stringify(spec.output)} has shape [${t.dims.join(', ')}]: expected [${n}, ${spec.dim}].`,
+      );
     }
     const copy = data.slice();
     t.dispose?.();

@@ -117,11 +117,17 @@ export function frechetDistanceDetails(a: FeatureStats, b: FeatureStats, options
   const sa = checkStats(a, 'statistics a');
   const sb = checkStats(b, 'statistics b');
   if (sa.dim !== sb.dim) {
-    throw new MetricsError('dimension-mismatch', `Cannot compare statistics of dim ${sa.dim} and ${sb.dim}: both must have the same dimension.`);
+    throw new MetricsError(
+      'dimension-mismatch',
+      `Cannot compare statistics of dim ${sa.dim} and ${sb.dim}: both must have the same dimension.`,
+    );
   }
   const route = options.route ?? 'auto';
   if (!ROUTES.includes(route)) {
-    throw new MetricsError('invalid-option', `Invalid route ${describe(route)}: expected one of ${ROUTES.map((r) => `'${r}'`).join(', ')}.`);
+    throw new MetricsError(
+      'invalid-option',
+      `Invalid route ${describe(route)}: expected one of ${ROUTES.map((r) => `'${r}'`).join(', ')}.`,
+    );
   }
   const d = sa.dim;
   const hasFeatures = sa.features !== undefined && sb.features !== undefined;
@@ -244,7 +250,10 @@ function full(a: FeatureStats, b: FeatureStats): TraceTerms {
   ] as const) {
     for (let i = 0; i < cov.length; i++) {
       if (!Number.isFinite(cov[i]!)) {
-        throw new MetricsError('non-finite', `The covariance of statistics ${name} holds ${cov[i]} at index ${i}: expected finite numbers.`);
+        throw new MetricsError(
+          'non-finite',
+          `The covariance of statistics ${name} holds ${cov[i]} at index ${i}: expected finite numbers.`,
+        );
       }
     }
   }

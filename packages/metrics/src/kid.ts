@@ -161,7 +161,10 @@ function resolveSubsets(na: number, nb: number, options: KidOptions, paired: boo
   if (options.indices !== undefined) {
     const idx = options.indices;
     if (!Array.isArray(idx) || idx.length === 0) {
-      throw new MetricsError('invalid-option', `Invalid indices ${describe(idx)}: expected a non-empty array of [indicesA, indicesB] pairs.`);
+      throw new MetricsError(
+        'invalid-option',
+        `Invalid indices ${describe(idx)}: expected a non-empty array of [indicesA, indicesB] pairs.`,
+      );
     }
     return idx.map((pair, s) => {
       if (!Array.isArray(pair) || pair.length !== 2) {
@@ -170,7 +173,10 @@ function resolveSubsets(na: number, nb: number, options: KidOptions, paired: boo
       const ia = toIndexArray(pair[0], na, `indices[${s}][0]`);
       const ib = toIndexArray(pair[1], nb, `indices[${s}][1]`);
       if (ia.length !== ib.length) {
-        throw new MetricsError('invalid-option', `Invalid indices[${s}]: ${ia.length} indices into A but ${ib.length} into B; both must have the same length.`);
+        throw new MetricsError(
+          'invalid-option',
+          `Invalid indices[${s}]: ${ia.length} indices into A but ${ib.length} into B; both must have the same length.`,
+        );
       }
       if (ia.length < 2) {
         throw new MetricsError('too-few-samples', `Invalid indices[${s}]: a subset needs at least 2 samples, got ${ia.length}.`);

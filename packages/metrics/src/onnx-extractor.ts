@@ -208,7 +208,10 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
           entry = { data: new Float32Array(n * per), per, tail: tdims.slice(1) };
           parts.set(name, entry);
         } else if (entry.per !== per) {
-          throw new MetricsError('onnx-error', `Output ${JSON.stringify(name)} changed size between batches (${entry.per} then ${per} values per sample).`);
+          throw new MetricsError(
+            'onnx-error',
+            `Output ${JSON.stringify(name)} changed size between batches (${entry.per} then ${per} values per sample).`,
+          );
         }
         entry.data.set(data.subarray(0, count * per), start * per);
         t.dispose?.();
@@ -228,7 +231,10 @@ export class OnnxFeatureExtractor implements FeatureExtractor {
 
 function checkSpec(options: OnnxExtractorOptions): OnnxExtractorSpec {
   if (typeof options !== 'object' || options === null) {
-    throw new MetricsError('invalid-option', `Invalid extractor options ${describe(options)}: expected { id, input, output, dim, preprocess? }.`);
+    throw new MetricsError(
+      'invalid-option',
+      `Invalid extractor options ${describe(options)}: expected { id, input, output, dim, preprocess? }.`,
+    );
   }
   for (const key of ['id', 'input', 'output'] as const) {
     if (typeof options[key] !== 'string' || options[key].length === 0) {
@@ -238,14 +244,19 @@ function checkSpec(options: OnnxExtractorOptions): OnnxExtractorSpec {
   checkInt(options.dim, 'dim', 1);
   if (options.batchSize !== undefined) checkInt(options.batchSize, 'batchSize', 1);
   if (options.createTensor !== undefined && typeof options.createTensor !== 'function') {
-    throw new MetricsError('invalid-option', `Invalid createTensor ${describe(options.createTensor)}: expected a function (type, data, dims) => Tensor.`);
+    throw new MetricsError(
+      'invalid-option',
+      `Invalid createTensor ${describe(options.createTensor)}: expected a function (type, data, dims) => Tensor.`,
+    );
   }
   const spec: OnnxExtractorSpec = {
     id: options.id,
     input: options.input,
     output: options.output,
     dim: options.dim,
-    ...(options.preprocess === undefined ? {} : { preprocess: deepFreeze(JSON.parse(JSON.stringify(options.preprocess)) as PreprocessSpec) }),
+    ...(options.preprocess === undefined
+      ? {}
+      : { preprocess: deepFreeze(JSON.parse(JSON.stringify(options.preprocess)) as PreprocessSpec) }),
     ...(options.batchSize === undefined ? {} : { batchSize: options.batchSize }),
     ...(options.padBatch === undefined ? {} : { padBatch: options.padBatch }),
   };

@@ -22,8 +22,4 @@ export type InputTensorType = 'float32' | 'int32' | 'int64';
  *
  * @public
  */
-export type TensorFactory = (
-  type: InputTensorType,
-  data: Float32Array | Int32Array | BigInt64Array,
-  dims: readonly number[],
-) => Tensor;
+export type TensorFactory = (type: InputTensorType, data: Float32Array | Int32Array | BigInt64Array, dims: readonly number[]) => Tensor;

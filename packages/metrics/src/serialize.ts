@@ -149,7 +149,10 @@ export function deserializeStats(bytes: Uint8Array): FeatureStats {
   const reserved = view.getUint32(20, true);
   const n64 = view.getBigUint64(24, true);
   if (d < 1 || reserved !== 0) {
-    throw new MetricsError('invalid-serialization', `Serialised statistics have dim ${d} and reserved field ${reserved}: expected dim >= 1 and 0.`);
+    throw new MetricsError(
+      'invalid-serialization',
+      `Serialised statistics have dim ${d} and reserved field ${reserved}: expected dim >= 1 and 0.`,
+    );
   }
   if (n64 < 1n || n64 > BigInt(Number.MAX_SAFE_INTEGER)) {
     throw new MetricsError('invalid-serialization', `Serialised statistics have count ${n64}: expected an integer in [1, 2^53 − 1].`);

@@ -102,7 +102,10 @@ export function teacherStatsKey(parts: TeacherStatsKeyParts): string {
     throw new MetricsError('invalid-argument', `Invalid key parts ${describe(parts)}: expected an object.`);
   }
   if (typeof parts.modelId !== 'string' || parts.modelId.length === 0) {
-    throw new MetricsError('invalid-argument', `Invalid modelId ${describe(parts.modelId)}: expected a non-empty string identifying the model (e.g. its hash).`);
+    throw new MetricsError(
+      'invalid-argument',
+      `Invalid modelId ${describe(parts.modelId)}: expected a non-empty string identifying the model (e.g. its hash).`,
+    );
   }
   if (parts.kind !== 'stats' && parts.kind !== 'images') {
     throw new MetricsError('invalid-argument', `Invalid kind ${describe(parts.kind)}: expected 'stats' or 'images'.`);

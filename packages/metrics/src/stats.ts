@@ -82,11 +82,7 @@ export interface StatsAccumulator {
  * ```
  * @public
  */
-export function featureStats(
-  features: Float32Array | Float64Array,
-  dim: number,
-  options: StatsOptions = {},
-): FeatureStats {
+export function featureStats(features: Float32Array | Float64Array, dim: number, options: StatsOptions = {}): FeatureStats {
   return createStatsAccumulator(dim, options).add(features).result();
 }
 

@@ -16,7 +16,12 @@ describe.each(frechetCases())('fixture $name (d = $dim, Na = $a.count, Nb = $b.c
 
   it('statistics match numpy (mean, cov trace/sum/Frobenius)', () => {
     const { sa, sb } = stats();
-    expect(relErr(sa.mean.reduce((s, v) => s + v, 0), c.mean_sum_a)).toBeLessThan(1e-9);
+    expect(
+      relErr(
+        sa.mean.reduce((s, v) => s + v, 0),
+        c.mean_sum_a,
+      ),
+    ).toBeLessThan(1e-9);
     let tr = 0;
     let sum = 0;
     let fro = 0;
@@ -41,26 +46,32 @@ describe.each(frechetCases())('fixture $name (d = $dim, Na = $a.count, Nb = $b.c
     const r = frechetDistanceDetails(sa, sb, { route: 'full' });
     const ms = performance.now() - t;
     const e = relErr(r.distance, c.fid_pytorch);
-    report.push(`${c.name} full: ${r.distance} vs scipy ${c.fid_pytorch} rel ${e.toExponential(2)} (eigh ${relErr(r.distance, c.fid_eigh).toExponential(2)}) ${ms.toFixed(0)} ms`);
+    report.push(
+      `${c.name} full: ${r.distance} vs scipy ${c.fid_pytorch} rel ${e.toExponential(2)} (eigh ${relErr(r.distance, c.fid_eigh).toExponential(2)}) ${ms.toFixed(0)} ms`,
+    );
     expect(e).toBeLessThan(TOL);
     expect(relErr(r.meanTerm, c.mean_diff_sq)).toBeLessThan(1e-10);
   }, 300_000);
 
   // at d = 2048 with N > d the low-rank route costs Na·Nb·d and 'auto' never takes it
-  it.skipIf(heavy && c.a.count > c.dim)('low-rank route agrees with the reference and the full route', () => {
-    const { sa, sb } = stats();
-    const t = performance.now();
-    const low = frechetDistanceDetails(sa, sb, { route: 'low-rank' });
-    const ms = performance.now() - t;
-    const e = relErr(low.distance, c.fid_pytorch);
-    report.push(`${c.name} low-rank: ${low.distance} rel ${e.toExponential(2)} ${ms.toFixed(0)} ms`);
-    expect(e).toBeLessThan(TOL);
-    const auto = frechetDistanceDetails(sa, sb);
-    expect(auto.route).toBe(c.a.count < c.dim && c.b.count < c.dim ? 'low-rank' : auto.route);
-    const full = frechetDistanceDetails(sa, sb, { route: 'full' });
-    expect(relErr(low.distance, full.distance)).toBeLessThan(1e-8);
-    expect(relErr(low.traceSqrt, full.traceSqrt)).toBeLessThan(1e-8);
-  }, 300_000);
+  it.skipIf(heavy && c.a.count > c.dim)(
+    'low-rank route agrees with the reference and the full route',
+    () => {
+      const { sa, sb } = stats();
+      const t = performance.now();
+      const low = frechetDistanceDetails(sa, sb, { route: 'low-rank' });
+      const ms = performance.now() - t;
+      const e = relErr(low.distance, c.fid_pytorch);
+      report.push(`${c.name} low-rank: ${low.distance} rel ${e.toExponential(2)} ${ms.toFixed(0)} ms`);
+      expect(e).toBeLessThan(TOL);
+      const auto = frechetDistanceDetails(sa, sb);
+      expect(auto.route).toBe(c.a.count < c.dim && c.b.count < c.dim ? 'low-rank' : auto.route);
+      const full = frechetDistanceDetails(sa, sb, { route: 'full' });
+      expect(relErr(low.distance, full.distance)).toBeLessThan(1e-8);
+      expect(relErr(low.traceSqrt, full.traceSqrt)).toBeLessThan(1e-8);
+    },
+    300_000,
+  );
 
   it('KID matches the numpy reference on the exported subsets', () => {
     const k = kernelInceptionDistance(a, b, c.dim, { indices: c.kid.subsets });

@@ -21,29 +21,32 @@ describe('sha256Hex', () => {
 
 function randSym(n: number, rank: number, seed: number): Float64Array {
   let s = seed >>> 0 || 1;
-  const u = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
+  const u = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5;
   const x = Float64Array.from({ length: n * rank }, u);
   // X (n×rank) → X Xᵀ, rank ≤ rank
   return gemmABt(x, x, n, n, rank, { symmetric: true });
 }
 
 describe('linear algebra kernels', () => {
-  fcTest.prop([fc.integer({ min: 1, max: 13 }), fc.integer({ min: 1, max: 9 }), fc.integer({ min: 1, max: 13 }), fc.boolean(), fc.boolean()])(
-    'gemmABt equals the naive product (upper-trapezoidal operands too)',
-    (m, k, n, aUp, bUp) => {
-      let s = m * 131 + k * 17 + n;
-      const u = (): number => ((s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296) - 0.5;
-      const a = Float64Array.from({ length: m * k }, (_, i) => (aUp && i % k < Math.floor(i / k) ? 0 : u()));
-      const b = Float64Array.from({ length: n * k }, (_, i) => (bUp && i % k < Math.floor(i / k) ? 0 : u()));
-      const c = gemmABt(a, b, m, n, k, { aUpper: aUp, bUpper: bUp });
-      for (let i = 0; i < m; i++)
-        for (let j = 0; j < n; j++) {
-          let t = 0;
-          for (let p = 0; p < k; p++) t += a[i * k + p]! * b[j * k + p]!;
-          expect(c[i * n + j]).toBeCloseTo(t, 12);
-        }
-    },
-  );
+  fcTest.prop([
+    fc.integer({ min: 1, max: 13 }),
+    fc.integer({ min: 1, max: 9 }),
+    fc.integer({ min: 1, max: 13 }),
+    fc.boolean(),
+    fc.boolean(),
+  ])('gemmABt equals the naive product (upper-trapezoidal operands too)', (m, k, n, aUp, bUp) => {
+    let s = m * 131 + k * 17 + n;
+    const u = (): number => (s = (Math.imul(s, 1664525) + 1013904223) >>> 0) / 4294967296 - 0.5;
+    const a = Float64Array.from({ length: m * k }, (_, i) => (aUp && i % k < Math.floor(i / k) ? 0 : u()));
+    const b = Float64Array.from({ length: n * k }, (_, i) => (bUp && i % k < Math.floor(i / k) ? 0 : u()));
+    const c = gemmABt(a, b, m, n, k, { aUpper: aUp, bUpper: bUp });
+    for (let i = 0; i < m; i++)
+      for (let j = 0; j < n; j++) {
+        let t = 0;
+        for (let p = 0; p < k; p++) t += a[i * k + p]! * b[j * k + p]!;
+        expect(c[i * n + j]).toBeCloseTo(t, 12);
+      }
+  });
 
   fcTest.prop([fc.integer({ min: 1, max: 40 }), fc.integer({ min: 1, max: 40 }), fc.integer()])(
     'eigenvalues keep the trace and the Frobenius norm; pivoted Cholesky finds the rank and reconstructs',

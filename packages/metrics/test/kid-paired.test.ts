@@ -39,8 +39,14 @@ describe('kernelInceptionDistance', () => {
 
   it('matches a direct implementation on explicit subsets', () => {
     const indices: [number[], number[]][] = [
-      [[0, 5, 7, 9], [1, 2, 3, 4]],
-      [[10, 11, 12, 59], [49, 0, 7, 8]],
+      [
+        [0, 5, 7, 9],
+        [1, 2, 3, 4],
+      ],
+      [
+        [10, 11, 12, 59],
+        [49, 0, 7, 8],
+      ],
     ];
     const r = kernelInceptionDistance(a, b, 5, { indices });
     indices.forEach(([ia, ib], i) => expect(r.values[i]).toBeCloseTo(naive(a, b, 5, ia, ib), 10));
@@ -52,7 +58,12 @@ describe('kernelInceptionDistance', () => {
   it('uses the per-subset route for large sets, with the same results', () => {
     const big = features(1300, 2, 3);
     const big2 = features(1300, 2, 4, 1);
-    const indices: [number[], number[]][] = [[[0, 1000, 1299, 5, 6], [7, 8, 9, 1200, 3]]];
+    const indices: [number[], number[]][] = [
+      [
+        [0, 1000, 1299, 5, 6],
+        [7, 8, 9, 1200, 3],
+      ],
+    ];
     const r = kernelInceptionDistance(big, big2, 2, { indices });
     expect(r.values[0]).toBeCloseTo(naive(big, big2, 2, ...indices[0]!), 10);
   });
@@ -67,7 +78,7 @@ describe('kernelInceptionDistance', () => {
     const full = kernelInceptionDistance(a, b, 5, { subsets: 3 });
     expect(full.subsetSize).toBe(50);
     let calls = 0;
-    kernelInceptionDistance(a, b, 5, { subsets: 2, subsetSize: 3, rng: () => ((calls++ * 0.37) % 1) });
+    kernelInceptionDistance(a, b, 5, { subsets: 2, subsetSize: 3, rng: () => (calls++ * 0.37) % 1 });
     expect(calls).toBeGreaterThan(0);
   });
 
@@ -96,7 +107,18 @@ describe('kernelInceptionDistance', () => {
     });
     expect(err(() => kernelInceptionDistance(a, b, 5, { subsets: 0 }))).toMatchObject({ code: 'invalid-option' });
     expect(err(() => kernelInceptionDistance(a.subarray(0, 5), b, 5))).toMatchObject({ code: 'too-few-samples' });
-    expect(err(() => kernelInceptionDistance(a, b, 5, { indices: [[[0, 60], [0, 1]]] }))).toMatchObject({
+    expect(
+      err(() =>
+        kernelInceptionDistance(a, b, 5, {
+          indices: [
+            [
+              [0, 60],
+              [0, 1],
+            ],
+          ],
+        }),
+      ),
+    ).toMatchObject({
       code: 'invalid-option',
       message: expect.stringMatching(/indices\[0\]\[0\]\[1\] = 60: expected an integer in \[0, 59\]/),
     });

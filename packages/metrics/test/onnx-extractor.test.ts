@@ -83,7 +83,10 @@ describe('OnnxFeatureExtractor with fashionPreset (stand-in graph)', () => {
 
   it('rejects a feature output of the wrong size and a failing run', async () => {
     const ex = new OnnxFeatureExtractor(s, fashionPreset({ dim: 100 }));
-    await expect(ex.extract(images, dims)).rejects.toMatchObject({ code: 'onnx-error', message: expect.stringContaining('expected dim = 100') });
+    await expect(ex.extract(images, dims)).rejects.toMatchObject({
+      code: 'onnx-error',
+      message: expect.stringContaining('expected dim = 100'),
+    });
     const noCrop = new OnnxFeatureExtractor(s, fashionPreset({ preprocess: {} }));
     await expect(noCrop.extract(images, dims)).rejects.toMatchObject({ code: 'onnx-error' });
   });

@@ -20,9 +20,24 @@ import {
 const F = { kind: 'full' } as const;
 const N = { kind: 'null' } as const;
 const P = (branch: number) => ({ kind: 'partial', branch }) as const;
-const teacher: Schedule = { segments: [[F, F], [F, F]] };
-const fast: Schedule = { segments: [[F, N], [F, N]] };
-const partial: Schedule = { segments: [[F, P(0)], [F, P(0)]] };
+const teacher: Schedule = {
+  segments: [
+    [F, F],
+    [F, F],
+  ],
+};
+const fast: Schedule = {
+  segments: [
+    [F, N],
+    [F, N],
+  ],
+};
+const partial: Schedule = {
+  segments: [
+    [F, P(0)],
+    [F, P(0)],
+  ],
+};
 
 const C = 1;
 const H = 4;
@@ -84,7 +99,9 @@ describe('createRfidEvaluator', () => {
     const onResult = vi.fn();
     const onProgress = vi.fn();
     const events: RfidProgress[] = [];
-    const ev = createRfidEvaluator(base({ generate: fakeGenerate(calls), onProgress: (e) => events.push(e), costProfile: { fullMacs: 100, partialMacs: [40] } }));
+    const ev = createRfidEvaluator(
+      base({ generate: fakeGenerate(calls), onProgress: (e) => events.push(e), costProfile: { fullMacs: 100, partialMacs: [40] } }),
+    );
     const results = await ev.evaluate([teacher, fast, partial], { onResult, onProgress });
     expect(calls).toEqual([teacher, teacher, fast, partial]); // the teacher once for the reference
     const [t, f, p] = results.map((r) => {
@@ -117,7 +134,17 @@ describe('createRfidEvaluator', () => {
   it('uses the first `samples` seeds and labels', async () => {
     const seen: number[][] = [];
     const gen = fakeGenerate();
-    const ev = createRfidEvaluator(base({ samples: 10, kid: false, paired: false, generate: (s, r) => (seen.push([...r.seeds, ...(r.labels ?? [])]), gen(s, r)) }));
+    const ev = createRfidEvaluator(
+      base({
+        samples: 10,
+        kid: false,
+        paired: false,
+        generate: (s, r) => {
+          seen.push([...r.seeds, ...(r.labels ?? [])]);
+          return gen(s, r);
+        },
+      }),
+    );
     const [r] = await ev.evaluate([fast]);
     expect(seen[0]).toEqual([...seeds.slice(0, 10), ...labels.slice(0, 10)]);
     expect(r?.ok && Object.keys(r.metrics!).sort()).toEqual(['extractMs', 'latencyMs', 'rfid']);
@@ -231,13 +258,18 @@ describe('createRfidEvaluator', () => {
       }
       throw new Error('no error');
     };
-    expect(err({ cache: createMemoryStatsCache() })).toMatchObject({ code: 'invalid-option', message: expect.stringMatching(/A cache needs modelId/) });
+    expect(err({ cache: createMemoryStatsCache() })).toMatchObject({
+      code: 'invalid-option',
+      message: expect.stringMatching(/A cache needs modelId/),
+    });
     expect(err({ labels: [1, 2] })).toMatchObject({ message: expect.stringMatching(/expected at least 40 integers/) });
     expect(err({ samples: 41 })).toMatchObject({ message: expect.stringMatching(/samples \(seeds holds 40\) 41/) });
     expect(err({ seeds: [1] })).toMatchObject({ message: expect.stringMatching(/at least 2 samples/) });
     expect(err({ teacher: { segments: [[{ kind: 'half' }]] } as unknown as Schedule })).toMatchObject({ code: 'invalid-option' });
     expect(err({ generate: 3 as unknown as GenerateFn })).toMatchObject({ message: expect.stringMatching(/Invalid generate 3/) });
-    expect(err({ kid: { subsetSize: 100 } })).toMatchObject({ message: expect.stringMatching(/kid.subsetSize 100: expected an integer in \[2, 40\]/) });
+    expect(err({ kid: { subsetSize: 100 } })).toMatchObject({
+      message: expect.stringMatching(/kid.subsetSize 100: expected an integer in \[2, 40\]/),
+    });
   });
 
   it('accepts bare Float32Array images with imageShape', async () => {
@@ -245,7 +277,10 @@ describe('createRfidEvaluator', () => {
     const bare: GenerateFn = (s, r) => gen(s, r).then((g) => g.data);
     const [r] = await createRfidEvaluator(base({ generate: bare, imageShape: [1, 4, 4] })).evaluate([fast]);
     const [ref] = await createRfidEvaluator(base()).evaluate([fast]);
-    expect(r).toEqual({ ...ref, metrics: { ...(ref as { metrics: object }).metrics, latencyMs: expect.any(Number), extractMs: expect.any(Number) } });
+    expect(r).toEqual({
+      ...ref,
+      metrics: { ...(ref as { metrics: object }).metrics, latencyMs: expect.any(Number), extractMs: expect.any(Number) },
+    });
     await expect(createRfidEvaluator(base({ generate: bare })).evaluate([fast])).rejects.toMatchObject({
       message: expect.stringMatching(/pass imageShape \[C, H, W\]/),
     });

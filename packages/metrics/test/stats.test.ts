@@ -144,9 +144,7 @@ describe('createStatsAccumulator', () => {
 
   it('rejects mismatched dimensions and empty results', () => {
     expect(code(() => createStatsAccumulator(3).result())).toBe('too-few-samples');
-    expect(code(() => createStatsAccumulator(3).merge(createStatsAccumulator(4).add(new Float32Array(4))))).toBe(
-      'dimension-mismatch',
-    );
+    expect(code(() => createStatsAccumulator(3).merge(createStatsAccumulator(4).add(new Float32Array(4))))).toBe('dimension-mismatch');
     expect(code(() => createStatsAccumulator(3).merge(featureStats(new Float32Array(4), 4)))).toBe('dimension-mismatch');
     expect(code(() => createStatsAccumulator(2).merge({ count: 2, dim: 2, mean: [0, 0] } as unknown as FeatureStats))).toBe(
       'invalid-argument',
@@ -176,26 +174,32 @@ describe('createStatsAccumulator', () => {
     expect(maxRel(got.cov, one.cov)).toBeLessThan(1e-9);
   });
 
-  fcTest.prop([fc.integer({ min: 1, max: 5 }), fc.integer({ min: 2, max: 30 }), fc.integer(), fc.double({ min: -1e3, max: 1e3, noNaN: true })])(
-    'covariance is translation invariant; the mean moves with the data',
-    (dim, n, seed, c) => {
-      const y = randomFeatures(n, dim, seed);
-      const z = y.map((v) => v + c);
-      const a = featureStats(y, dim);
-      const b = featureStats(z, dim);
-      let tr = 0;
-      for (let i = 0; i < dim; i++) tr += a.cov[i * dim + i]!;
-      for (let i = 0; i < dim * dim; i++) expect(Math.abs(a.cov[i]! - b.cov[i]!)).toBeLessThan(1e-9 * Math.max(tr, 1e-3) * (1 + Math.abs(c)));
-      for (let i = 0; i < dim; i++) expect(b.mean[i]).toBeCloseTo(a.mean[i]! + c, 8);
-    },
-  );
+  fcTest.prop([
+    fc.integer({ min: 1, max: 5 }),
+    fc.integer({ min: 2, max: 30 }),
+    fc.integer(),
+    fc.double({ min: -1e3, max: 1e3, noNaN: true }),
+  ])('covariance is translation invariant; the mean moves with the data', (dim, n, seed, c) => {
+    const y = randomFeatures(n, dim, seed);
+    const z = y.map((v) => v + c);
+    const a = featureStats(y, dim);
+    const b = featureStats(z, dim);
+    let tr = 0;
+    for (let i = 0; i < dim; i++) tr += a.cov[i * dim + i]!;
+    for (let i = 0; i < dim * dim; i++) expect(Math.abs(a.cov[i]! - b.cov[i]!)).toBeLessThan(1e-9 * Math.max(tr, 1e-3) * (1 + Math.abs(c)));
+    for (let i = 0; i < dim; i++) expect(b.mean[i]).toBeCloseTo(a.mean[i]! + c, 8);
+  });
 });
 
 describe('serializeStats / deserializeStats', () => {
   const x = randomFeatures(40, 5, 2);
 
   it('round-trips statistics exactly, with and without features', () => {
-    for (const s of [featureStats(x, 5), featureStats(Float32Array.from(x), 5, { keepFeatures: true }), featureStats(x, 5, { keepFeatures: true })]) {
+    for (const s of [
+      featureStats(x, 5),
+      featureStats(Float32Array.from(x), 5, { keepFeatures: true }),
+      featureStats(x, 5, { keepFeatures: true }),
+    ]) {
       const bytes = serializeStats(s);
       const back = deserializeStats(bytes);
       expect(back.count).toBe(s.count);
@@ -234,11 +238,26 @@ describe('serializeStats / deserializeStats', () => {
       }
       throw new Error('no error');
     };
-    expect(err(good.subarray(0, 10))).toMatchObject({ code: 'invalid-serialization', message: expect.stringMatching(/shorter than the 32-byte header/) });
-    expect(err(edit((b) => (b[0] = 0x47)))).toMatchObject({ code: 'invalid-serialization', message: expect.stringMatching(/magic "FLXSTATS"/) });
-    expect(err(edit((_, v) => v.setUint32(8, 2, true)))).toMatchObject({ code: 'unsupported-version', message: expect.stringMatching(/version 2; this package reads version 1/) });
-    expect(err(edit((_, v) => v.setUint32(12, 4, true)))).toMatchObject({ code: 'invalid-serialization', message: expect.stringMatching(/unknown flags 0x4/) });
-    expect(err(good.subarray(0, good.length - 8))).toMatchObject({ code: 'invalid-serialization', message: expect.stringMatching(/should be \d+ bytes long/) });
+    expect(err(good.subarray(0, 10))).toMatchObject({
+      code: 'invalid-serialization',
+      message: expect.stringMatching(/shorter than the 32-byte header/),
+    });
+    expect(err(edit((b) => (b[0] = 0x47)))).toMatchObject({
+      code: 'invalid-serialization',
+      message: expect.stringMatching(/magic "FLXSTATS"/),
+    });
+    expect(err(edit((_, v) => v.setUint32(8, 2, true)))).toMatchObject({
+      code: 'unsupported-version',
+      message: expect.stringMatching(/version 2; this package reads version 1/),
+    });
+    expect(err(edit((_, v) => v.setUint32(12, 4, true)))).toMatchObject({
+      code: 'invalid-serialization',
+      message: expect.stringMatching(/unknown flags 0x4/),
+    });
+    expect(err(good.subarray(0, good.length - 8))).toMatchObject({
+      code: 'invalid-serialization',
+      message: expect.stringMatching(/should be \d+ bytes long/),
+    });
     expect(err(edit((_, v) => v.setBigUint64(24, 0n, true)))).toMatchObject({ code: 'invalid-serialization' });
     expect(err(edit((_, v) => v.setFloat64(40, Number.NaN, true)))).toMatchObject({ code: 'non-finite' });
     expect(err('abc' as unknown as Uint8Array)).toMatchObject({ code: 'invalid-serialization' });
@@ -299,7 +318,11 @@ describe('Fréchet distance properties', () => {
 
   fcTest.prop([arbCase, fc.double({ min: -50, max: 50, noNaN: true })])('shifting both sets leaves FD unchanged', (c, t) => {
     const { a, b } = make(c);
-    const shifted = (s: FeatureStats): FeatureStats => featureStats(s.features!.map((v) => v + t), s.dim);
+    const shifted = (s: FeatureStats): FeatureStats =>
+      featureStats(
+        s.features!.map((v) => v + t),
+        s.dim,
+      );
     const before = frechetDistance(a, b);
     const after = frechetDistance(shifted(a), shifted(b));
     expect(Math.abs(before - after)).toBeLessThanOrEqual(1e-8 * (before + scale(a) + scale(b)) * (1 + Math.abs(t)));

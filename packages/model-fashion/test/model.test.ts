@@ -11,7 +11,9 @@ describe('@flexiffusion/model-fashion', () => {
   it('every file named by the manifest matches its sha256', () => {
     const files = [manifest.unet, manifest.featureNetwork, manifest.referenceStats, manifest.testSample];
     for (const f of files) {
-      const digest = createHash('sha256').update(readFileSync(join(dir, f.file))).digest('hex');
+      const digest = createHash('sha256')
+        .update(readFileSync(join(dir, f.file)))
+        .digest('hex');
       expect(digest, f.file).toBe(f.sha256);
     }
   });

@@ -41,7 +41,7 @@ export interface NodeSessionOptions {
 export const CUDA_INSTALL_HINT =
   'onnxruntime-node installs its CUDA 12 provider only on request. Reinstall it with ' +
   '`ONNXRUNTIME_NODE_INSTALL=cuda12 npm rebuild onnxruntime-node` (or `npm config set onnxruntime-node-install cuda12` ' +
-  'then `npm rebuild onnxruntime-node`; this repository\'s .npmrc sets onnxruntime-node-install=skip, so change that line). ' +
+  "then `npm rebuild onnxruntime-node`; this repository's .npmrc sets onnxruntime-node-install=skip, so change that line). " +
   'It needs CUDA 12 and cuDNN 9 on the machine.';
 
 /** Folder of onnxruntime-node's native binaries for this platform. @internal */
@@ -79,13 +79,19 @@ export function isCudaInstalled(): boolean {
 export function createSessionFactory(options: NodeSessionOptions = {}): SessionFactory {
   const ep = options.executionProvider ?? 'cpu';
   if (!EXECUTION_PROVIDERS.includes(ep)) {
-    throw new RuntimeError('unsupported', `Unsupported executionProvider: ${JSON.stringify(ep)}. Should be one of: ${EXECUTION_PROVIDERS.map((e) => `"${e}"`).join(', ')}.`);
+    throw new RuntimeError(
+      'unsupported',
+      `Unsupported executionProvider: ${JSON.stringify(ep)}. Should be one of: ${EXECUTION_PROVIDERS.map((e) => `"${e}"`).join(', ')}.`,
+    );
   }
   if (options.threads !== undefined && (!Number.isSafeInteger(options.threads) || options.threads < 1)) {
     throw new RuntimeError('invalid-option', `Invalid threads ${String(options.threads)}: expected an integer >= 1.`);
   }
   if (ep === 'cuda' && !isCudaInstalled()) {
-    throw new RuntimeError('unsupported', `The CUDA execution provider is not installed (no CUDA provider library in ${ortBinaryDir()}). ${CUDA_INSTALL_HINT}`);
+    throw new RuntimeError(
+      'unsupported',
+      `The CUDA execution provider is not installed (no CUDA provider library in ${ortBinaryDir()}). ${CUDA_INSTALL_HINT}`,
+    );
   }
   const sessionOptions: ort.InferenceSession.SessionOptions = {
     executionProviders: [ep],
@@ -203,6 +209,9 @@ export function nodeBackends(device: NodeDevice, options: Omit<NodeSessionOption
     case 'auto':
       return [cudaBackend(options), cpuBackend(options)];
     default:
-      throw new RuntimeError('unsupported', `Unsupported device: ${JSON.stringify(device)}. Should be one of: ${NODE_DEVICES.map((d) => `"${d}"`).join(', ')}.`);
+      throw new RuntimeError(
+        'unsupported',
+        `Unsupported device: ${JSON.stringify(device)}. Should be one of: ${NODE_DEVICES.map((d) => `"${d}"`).join(', ')}.`,
+      );
   }
 }

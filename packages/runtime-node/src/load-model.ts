@@ -64,7 +64,10 @@ export function resolveModelDir(nameOrDir: string): string {
   if (pkg !== undefined) {
     const dir = packageDir(pkg);
     if (!dir) {
-      throw new RuntimeError('missing-file', `The embedded model ${JSON.stringify(nameOrDir)} lives in the package ${pkg}, which is not installed: npm install ${pkg}.`);
+      throw new RuntimeError(
+        'missing-file',
+        `The embedded model ${JSON.stringify(nameOrDir)} lives in the package ${pkg}, which is not installed: npm install ${pkg}.`,
+      );
     }
     for (const d of [join(dir, 'model'), dir]) if (existsSync(join(d, MANIFEST_FILE))) return d;
     throw new RuntimeError('missing-file', `The package ${pkg} (${dir}) has no ${MANIFEST_FILE} in model/ or its root.`);
@@ -79,8 +82,9 @@ export function resolveModelDir(nameOrDir: string): string {
   if (!isDir || !existsSync(join(dir, MANIFEST_FILE))) {
     throw new RuntimeError(
       'missing-file',
-      `Unknown model ${JSON.stringify(nameOrDir)}: expected one of the embedded models (${Object.keys(EMBEDDED_MODELS).map((k) => `"${k}"`).join(', ')}) or a folder holding ${MANIFEST_FILE}` +
-        `${isDir ? ` (${dir} has none)` : ''}.`,
+      `Unknown model ${JSON.stringify(nameOrDir)}: expected one of the embedded models (${Object.keys(EMBEDDED_MODELS)
+        .map((k) => `"${k}"`)
+        .join(', ')}) or a folder holding ${MANIFEST_FILE}` + `${isDir ? ` (${dir} has none)` : ''}.`,
     );
   }
   return dir;
@@ -138,7 +142,8 @@ export interface LoadModelOptions {
  */
 export async function loadModel(nameOrDir: string, options: LoadModelOptions = {}): Promise<Model> {
   const dir = resolveModelDir(nameOrDir);
-  const backend = options.backend ?? nodeBackends(options.device ?? 'cpu', options.threads !== undefined ? { threads: options.threads } : {});
+  const backend =
+    options.backend ?? nodeBackends(options.device ?? 'cpu', options.threads !== undefined ? { threads: options.threads } : {});
   return openModel({
     source: fileSource(dir),
     backend,

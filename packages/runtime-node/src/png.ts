@@ -57,7 +57,12 @@ export function encodePng(image: Image8): Uint8Array {
   const raw = new Uint8Array(height * (row + 1));
   for (let y = 0; y < height; y++) raw.set(data.subarray(y * row, (y + 1) * row), y * (row + 1) + 1);
   const idat = new Uint8Array(deflateSync(raw));
-  const parts = [Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10), chunk('IHDR', ihdr), chunk('IDAT', idat), chunk('IEND', new Uint8Array(0))];
+  const parts = [
+    Uint8Array.of(137, 80, 78, 71, 13, 10, 26, 10),
+    chunk('IHDR', ihdr),
+    chunk('IDAT', idat),
+    chunk('IEND', new Uint8Array(0)),
+  ];
   const out = new Uint8Array(parts.reduce((s, p) => s + p.length, 0));
   let o = 0;
   for (const p of parts) {
@@ -108,7 +113,12 @@ export interface SaveImagesOptions extends ToImageOptions {
  * ```
  * @public
  */
-export async function saveSamplesAsPng(dir: string, samples: Float32Array, shape: readonly number[], options: SaveImagesOptions = {}): Promise<string[]> {
+export async function saveSamplesAsPng(
+  dir: string,
+  samples: Float32Array,
+  shape: readonly number[],
+  options: SaveImagesOptions = {},
+): Promise<string[]> {
   const images = samplesToImages(samples, shape, options);
   await mkdir(dir, { recursive: true });
   const start = options.startIndex ?? 0;
@@ -133,6 +143,11 @@ export async function saveSamplesAsPng(dir: string, samples: Float32Array, shape
  * @throws {@link @flexiffusion/runtime!RuntimeError} `shape-mismatch`, `invalid-option`.
  * @public
  */
-export async function saveImageGrid(path: string, samples: Float32Array, shape: readonly number[], options: ToImageOptions & GridOptions = {}): Promise<void> {
+export async function saveImageGrid(
+  path: string,
+  samples: Float32Array,
+  shape: readonly number[],
+  options: ToImageOptions & GridOptions = {},
+): Promise<void> {
   await writePng(path, imageGrid(samplesToImages(samples, shape, options), options));
 }

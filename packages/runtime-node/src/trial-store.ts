@@ -27,7 +27,11 @@ async function fsyncDir(dir: string): Promise<void> {
 function isTrial(v: unknown): v is Trial {
   if (typeof v !== 'object' || v === null) return false;
   const t = v as Record<string, unknown>;
-  return typeof t['number'] === 'number' && typeof t['schedule'] === 'string' && (t['state'] === 'complete' || t['state'] === 'failed' || t['state'] === 'pruned');
+  return (
+    typeof t['number'] === 'number' &&
+    typeof t['schedule'] === 'string' &&
+    (t['state'] === 'complete' || t['state'] === 'failed' || t['state'] === 'pruned')
+  );
 }
 
 /**
@@ -111,7 +115,11 @@ export class FileTrialStore implements TrialStore {
         parsed = line === '' ? undefined : JSON.parse(line);
       } catch (cause) {
         if (torn || last) break;
-        throw new RuntimeError('corrupt-file', `Line ${i + 1} of ${this.trialsPath} is not valid JSON (and is not the last line): ${String(cause)}.`, { cause });
+        throw new RuntimeError(
+          'corrupt-file',
+          `Line ${i + 1} of ${this.trialsPath} is not valid JSON (and is not the last line): ${String(cause)}.`,
+          { cause },
+        );
       }
       if (torn) break; // parsed, but its newline never made it: treat as not written
       if (parsed !== undefined) {
@@ -141,7 +149,10 @@ export class FileTrialStore implements TrialStore {
       () => false,
     );
     if (exists) {
-      throw new RuntimeError('invalid-option', `The trial store ${this.dir} already holds a search (${TRIAL_STORE_FILES.header}): load it to resume, or use a new folder.`);
+      throw new RuntimeError(
+        'invalid-option',
+        `The trial store ${this.dir} already holds a search (${TRIAL_STORE_FILES.header}): load it to resume, or use a new folder.`,
+      );
     }
     const h = await open(this.trialsPath, 'w');
     await h.sync();

@@ -49,7 +49,14 @@ describe('embedded fashion model', () => {
   let cache: string[];
   const opts: ort.InferenceSession.SessionOptions = { executionProviders: ['cpu'], intraOpNumThreads: 1 };
 
-  async function eps(s: ort.InferenceSession, x: Float32Array, labels: number[], t: number, w: number, extra: Record<string, ort.Tensor> = {}) {
+  async function eps(
+    s: ort.InferenceSession,
+    x: Float32Array,
+    labels: number[],
+    t: number,
+    w: number,
+    extra: Record<string, ort.Tensor> = {},
+  ) {
     const n = labels.length;
     const xx = new Float32Array(2 * n * SIZE);
     xx.set(x);
@@ -102,7 +109,11 @@ describe('embedded fashion model', () => {
   it("the cut preserves numerics; each partial graph fed the full graph's cache gives the full graph's noise_pred", async () => {
     const x = Float32Array.from({ length: 2 * SIZE }, (_, i) => Math.sin(i * 0.11) * 1.2);
     const full = await ort.InferenceSession.create(addGraphOutputs(bytes, cache), opts);
-    const cut = cutUnet(bytes, { output: 'noise_pred', cacheTensors: cache, cacheTypes: Object.fromEntries(cache.map((c) => [c, { type: 'float32', dims: [1, 1, 1, 1] }])) });
+    const cut = cutUnet(bytes, {
+      output: 'noise_pred',
+      cacheTensors: cache,
+      cacheTypes: Object.fromEntries(cache.map((c) => [c, { type: 'float32', dims: [1, 1, 1, 1] }])),
+    });
     try {
       for (const t of [950, 400, 20]) {
         const ref = await eps(session, x, [2, 9], t, 1);

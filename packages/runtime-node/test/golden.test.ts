@@ -17,7 +17,10 @@ describe('bit-identical samples on the embedded model', () => {
       const base = { labels: [0, 5, 9], seeds: [11, 12, 13], batchSize: 2 } as const;
       const s = 'F P0 N N N | F P1 N N N | F P2 N N N | F P0 P0 N N';
       golden.check('fashion/ddim', (await model.generate({ ...base, schedule: s })).samples);
-      golden.check('fashion/dpmpp-reuse', (await model.generate({ ...base, schedule: s, sampler: 'dpmpp-2m', nullMode: 'reuse', guidanceScale: 3 })).samples);
+      golden.check(
+        'fashion/dpmpp-reuse',
+        (await model.generate({ ...base, schedule: s, sampler: 'dpmpp-2m', nullMode: 'reuse', guidanceScale: 3 })).samples,
+      );
       golden.check('fashion/eta', (await model.generate({ ...base, schedule: 'F N F N F N F N', eta: 1 })).samples);
       golden.check('fashion/unguided', (await model.generate({ ...base, schedule: 'F P1 N N | F P1 N N', guidanceScale: 1 })).samples);
     } finally {

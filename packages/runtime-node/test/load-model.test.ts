@@ -34,7 +34,9 @@ describe('loadModel (stand-in UNet)', () => {
   });
 
   it('explains an unknown model name or folder', () => {
-    expect(() => resolveModelDir('mnist')).toThrow('Unknown model "mnist": expected one of the embedded models ("fashion") or a folder holding model.json.');
+    expect(() => resolveModelDir('mnist')).toThrow(
+      'Unknown model "mnist": expected one of the embedded models ("fashion") or a folder holding model.json.',
+    );
     expect(() => resolveModelDir(STAND_INS)).toThrow(/has none/);
   });
 });

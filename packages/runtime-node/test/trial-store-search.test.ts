@@ -1,7 +1,15 @@
 import { mkdtemp } from 'node:fs/promises';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { MemoryTrialStore, createSearchSpace, formatSchedule, runSearch, type Evaluator, type Searcher, type Trial } from '@flexiffusion/schedule';
+import {
+  MemoryTrialStore,
+  createSearchSpace,
+  formatSchedule,
+  runSearch,
+  type Evaluator,
+  type Searcher,
+  type Trial,
+} from '@flexiffusion/schedule';
 import { describe, expect, it } from 'vitest';
 import { FileTrialStore } from '../src/index.js';
 
@@ -39,7 +47,13 @@ describe('FileTrialStore with runSearch', () => {
     const ac = new AbortController();
     let finished = 0;
     await expect(
-      runSearch({ ...base, searcher: firstOnes(), store: new FileTrialStore(dir), signal: ac.signal, onProgress: () => ++finished === 3 && ac.abort() }),
+      runSearch({
+        ...base,
+        searcher: firstOnes(),
+        store: new FileTrialStore(dir),
+        signal: ac.signal,
+        onProgress: () => ++finished === 3 && ac.abort(),
+      }),
     ).rejects.toThrow();
     const partial = await new FileTrialStore(dir).load();
     expect(partial!.trials.length).toBeGreaterThanOrEqual(3);

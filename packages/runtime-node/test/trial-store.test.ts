@@ -5,8 +5,22 @@ import type { SearchHeader, Trial } from '@flexiffusion/schedule';
 import { describe, expect, it } from 'vitest';
 import { FileTrialStore } from '../src/index.js';
 
-const header: SearchHeader = { version: 1, searcher: 'random', seed: 1, minSpeedup: 2, batchSize: 4, space: { kind: 'segments', steps: 10 } };
-const trial = (number: number): Trial => ({ number, schedule: 'F P0 N', state: 'complete', objective: number / 10, cost: { macs: 100, speedup: 2.5 }, durationMs: 12 });
+const header: SearchHeader = {
+  version: 1,
+  searcher: 'random',
+  seed: 1,
+  minSpeedup: 2,
+  batchSize: 4,
+  space: { kind: 'segments', steps: 10 },
+};
+const trial = (number: number): Trial => ({
+  number,
+  schedule: 'F P0 N',
+  state: 'complete',
+  objective: number / 10,
+  cost: { macs: 100, speedup: 2.5 },
+  durationMs: 12,
+});
 
 async function tempDir(): Promise<string> {
   return mkdtemp(join(tmpdir(), 'flexi-store-'));

@@ -43,13 +43,21 @@ const ref = await node.generate({ schedule: SCHEDULE, labels, seeds, guidanceSca
 const nodeRuns = [];
 for (let i = 0; i < repeats; i++) nodeRuns.push((await node.generate({ schedule: SCHEDULE, labels, seeds, guidanceScale: 2 })).durationMs);
 nodeRuns.sort((a, b) => a - b);
-rows.push({ name: 'runtime-node, CPU (1 thread)', p: nodeProfile.latencyMs, perStep: nodeRuns[Math.floor(nodeRuns.length / 2)] / 5, diff: 0 });
+rows.push({
+  name: 'runtime-node, CPU (1 thread)',
+  p: nodeProfile.latencyMs,
+  perStep: nodeRuns[Math.floor(nodeRuns.length / 2)] / 5,
+  diff: 0,
+});
 log(`node done: full ${fmt(nodeProfile.latencyMs.full)} ms`);
 
 const server = await startServer({
   mounts: { '/ort/': ORT_DIST, '/model/': model.dir },
   bundles: { '/app/page.js': fileURLToPath(new URL('../test/browser/page.ts', import.meta.url)) },
-  pages: { '/index.html': '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/app/page.js"></script>', '/favicon.ico': '' },
+  pages: {
+    '/index.html': '<!doctype html><meta charset="utf-8"><title>bench</title><script type="module" src="/app/page.js"></script>',
+    '/favicon.ico': '',
+  },
 });
 const browser = await launchChromium();
 let readback = null;
@@ -82,8 +90,18 @@ try {
     adapter = loaded[0].description;
     log(`webgpu: loaded both variants in ${Date.now() - t0} ms (${adapter})`);
     const c = await page.evaluate(([b, r, sch]) => harness.compareResidency(b, r, sch), [batch, repeats, SCHEDULE]);
-    rows.push({ name: 'WebGPU, caches kept on the GPU', p: { full: c.keep.full, partial: c.keep.partial }, perStep: c.keep.perStep, diff: maxDiff(c.samples.keep, ref.samples) });
-    rows.push({ name: 'WebGPU, caches read back to JS', p: { full: c.host.full, partial: c.host.partial }, perStep: c.host.perStep, diff: maxDiff(c.samples.host, ref.samples) });
+    rows.push({
+      name: 'WebGPU, caches kept on the GPU',
+      p: { full: c.keep.full, partial: c.keep.partial },
+      perStep: c.keep.perStep,
+      diff: maxDiff(c.samples.keep, ref.samples),
+    });
+    rows.push({
+      name: 'WebGPU, caches read back to JS',
+      p: { full: c.host.full, partial: c.host.partial },
+      perStep: c.host.perStep,
+      diff: maxDiff(c.samples.host, ref.samples),
+    });
     readback = await page.evaluate(([b, r]) => harness.cacheReadback('webgpu', b, r), [2 * batch, Math.max(3, repeats)]);
     log(`webgpu: full ${fmt(c.keep.full)} / ${fmt(c.host.full)} ms`);
     await page.close();
@@ -95,17 +113,36 @@ try {
 }
 
 const out = [];
-out.push(`Per-step latency, Fashion-MNIST UNet (${model.source} model), batch ${batch} with guidance (network batch ${2 * batch}), median ms` + (adapter ? `; WebGPU adapter: ${adapter}` : '') + '.');
+out.push(
+  `Per-step latency, Fashion-MNIST UNet (${model.source} model), batch ${batch} with guidance (network batch ${2 * batch}), median ms` +
+    (adapter ? `; WebGPU adapter: ${adapter}` : '') +
+    '.',
+);
 out.push('');
-out.push(`| backend | full step | partial, branch 0 | partial, branch 1 | partial, branch 2 | \`${SCHEDULE}\` per step | max abs diff vs node |`);
+out.push(
+  `| backend | full step | partial, branch 0 | partial, branch 1 | partial, branch 2 | \`${SCHEDULE}\` per step | max abs diff vs node |`,
+);
 out.push('| --- | ---: | ---: | ---: | ---: | ---: | ---: |');
-for (const r of rows) out.push(`| ${r.name} | ${fmt(r.p.full)} | ${r.p.partial.map(fmt).join(' | ')} | ${fmt(r.perStep)} | ${r.diff === 0 && r.name.startsWith('runtime-node') ? '—' : r.diff.toExponential(1)} |`);
+for (const r of rows)
+  out.push(
+    `| ${r.name} | ${fmt(r.p.full)} | ${r.p.partial.map(fmt).join(' | ')} | ${fmt(r.perStep)} | ${r.diff === 0 && r.name.startsWith('runtime-node') ? '—' : r.diff.toExponential(1)} |`,
+  );
 const keep = rows.find((r) => r.name.startsWith('WebGPU, caches kept'));
 const host = rows.find((r) => r.name.startsWith('WebGPU, caches read'));
 if (keep && host) {
   const d = (a, b) => `${fmt(a - b)} (${(((a - b) / a) * 100).toFixed(1)}%)`;
-  out.push(`| saved by keeping caches on the GPU | ${d(host.p.full, keep.p.full)} | ${host.p.partial.map((h, i) => d(h, keep.p.partial[i])).join(' | ')} | ${d(host.perStep, keep.perStep)} | |`);
+  out.push(
+    `| saved by keeping caches on the GPU | ${d(host.p.full, keep.p.full)} | ${host.p.partial.map((h, i) => d(h, keep.p.partial[i])).join(' | ')} | ${d(host.perStep, keep.perStep)} | |`,
+  );
 }
-if (keep && host) out.push('', 'The two WebGPU rows are measured alternately in one page (same device and compiled shaders). Partial steps are timed fed the cache from where the full step left it.');
-if (readback) out.push('', `Reading a full step's three cache tensors (${(readback.bytes / 1024).toFixed(0)} KiB at network batch ${2 * batch}) back from the GPU, timed alone: ${fmt(readback.ms)} ms (median).`);
+if (keep && host)
+  out.push(
+    '',
+    'The two WebGPU rows are measured alternately in one page (same device and compiled shaders). Partial steps are timed fed the cache from where the full step left it.',
+  );
+if (readback)
+  out.push(
+    '',
+    `Reading a full step's three cache tensors (${(readback.bytes / 1024).toFixed(0)} KiB at network batch ${2 * batch}) back from the GPU, timed alone: ${fmt(readback.ms)} ms (median).`,
+  );
 console.log(out.join('\n'));

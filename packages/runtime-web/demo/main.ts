@@ -73,8 +73,10 @@ async function generate(): Promise<void> {
     const seeds = Array.from({ length: count }, (_, i) => seed0 + i);
     const guidanceScale = Number(($('guidance') as HTMLInputElement).value) || 1;
     const runs: { title: string; schedule: string }[] = [];
-    if (($('use-teacher') as HTMLInputElement).checked) runs.push({ title: 'Teacher — DDIM-50, all full', schedule: formatSchedule(fullSchedule(STEPS)) });
-    if (($('use-found') as HTMLInputElement).checked) runs.push({ title: 'Found schedule', schedule: ($('found') as HTMLInputElement).value.trim() });
+    if (($('use-teacher') as HTMLInputElement).checked)
+      runs.push({ title: 'Teacher — DDIM-50, all full', schedule: formatSchedule(fullSchedule(STEPS)) });
+    if (($('use-found') as HTMLInputElement).checked)
+      runs.push({ title: 'Found schedule', schedule: ($('found') as HTMLInputElement).value.trim() });
     const results = $('results');
     results.replaceChildren();
     let teacherMs: number | null = null;
@@ -89,7 +91,10 @@ async function generate(): Promise<void> {
       const r = await m.generate({ schedule: run.schedule, labels, seeds, guidanceScale, batchSize: 8 });
       const perImage = r.durationMs / count;
       if (run.schedule === formatSchedule(fullSchedule(STEPS))) teacherMs = perImage;
-      const measured = teacherMs !== null && run.schedule !== formatSchedule(fullSchedule(STEPS)) ? `, measured ${(teacherMs / perImage).toFixed(2)}× faster than the teacher` : '';
+      const measured =
+        teacherMs !== null && run.schedule !== formatSchedule(fullSchedule(STEPS))
+          ? `, measured ${(teacherMs / perImage).toFixed(2)}× faster than the teacher`
+          : '';
       row.querySelector('.meta')!.textContent =
         `${perImage.toFixed(0)} ms per image on ${m.backend.name} · ${cost.counts.full} full, ${cost.counts.partial} partial, ${cost.counts.null} null steps · ` +
         `MAC speedup ${cost.speedup.toFixed(2)}×${measured}`;

@@ -13,7 +13,8 @@ import { ORT_DIST, startServer } from '../harness/server.mjs';
  */
 export async function startDemo() {
   const model = await fashionModel();
-  if (!model) throw new Error('No Fashion-MNIST model found: expected packages/model-fashion/model/model.json (or FLEXI_FASHION_MODEL_DIR).');
+  if (!model)
+    throw new Error('No Fashion-MNIST model found: expected packages/model-fashion/model/model.json (or FLEXI_FASHION_MODEL_DIR).');
   const here = fileURLToPath(new URL('.', import.meta.url));
   const server = await startServer({
     mounts: { '/demo/ort/': ORT_DIST, '/demo/model/': model.dir, '/demo/': here },

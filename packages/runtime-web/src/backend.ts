@@ -1,10 +1,15 @@
-
 /**
  * onnxruntime's log levels, least to most severe (the values of {@link CommonBackendOptions.logLevel}).
  *
  * @public
  */
-export const LOG_LEVELS: readonly ['verbose', 'info', 'warning', 'error', 'fatal'] = Object.freeze(['verbose', 'info', 'warning', 'error', 'fatal'] as const);
+export const LOG_LEVELS: readonly ['verbose', 'info', 'warning', 'error', 'fatal'] = Object.freeze([
+  'verbose',
+  'info',
+  'warning',
+  'error',
+  'fatal',
+] as const);
 
 /** An onnxruntime log level. @public */
 export type LogLevel = (typeof LOG_LEVELS)[number];

@@ -42,7 +42,8 @@ export interface Canvas2DLike {
 
 function checkScale(scale: number | undefined): number {
   const s = scale ?? 1;
-  if (!Number.isSafeInteger(s) || s < 1 || s > 64) throw new RuntimeError('invalid-option', `Invalid scale ${String(scale)}: expected an integer 1..64.`);
+  if (!Number.isSafeInteger(s) || s < 1 || s > 64)
+    throw new RuntimeError('invalid-option', `Invalid scale ${String(scale)}: expected an integer 1..64.`);
   return s;
 }
 
@@ -65,7 +66,10 @@ export function imageToRgba(image: Image8, scale = 1): RgbaImage {
   const s = checkScale(scale);
   const { width: w, height: h, channels: c, data } = image;
   if (data.length !== w * h * c || (c !== 1 && c !== 3 && c !== 4)) {
-    throw new RuntimeError('shape-mismatch', `An image of ${w}×${h}×${c} needs ${w * h * c} bytes (1, 3 or 4 channels), got ${data.length}.`);
+    throw new RuntimeError(
+      'shape-mismatch',
+      `An image of ${w}×${h}×${c} needs ${w * h * c} bytes (1, 3 or 4 channels), got ${data.length}.`,
+    );
   }
   const W = w * s;
   const H = h * s;
@@ -91,7 +95,8 @@ export function imageToRgba(image: Image8, scale = 1): RgbaImage {
 
 function newImageData(rgba: RgbaImage): ImageData {
   const Ctor = (globalThis as { ImageData?: typeof ImageData }).ImageData;
-  if (!Ctor) throw new RuntimeError('unsupported', 'There is no ImageData here (not a browser or worker): use imageToRgba for the raw RGBA bytes.');
+  if (!Ctor)
+    throw new RuntimeError('unsupported', 'There is no ImageData here (not a browser or worker): use imageToRgba for the raw RGBA bytes.');
   return new Ctor(rgba.data as Uint8ClampedArray<ArrayBuffer>, rgba.width, rgba.height);
 }
 
@@ -133,7 +138,12 @@ export function samplesToImageData(samples: Float32Array, shape: readonly number
  * ```
  * @public
  */
-export function drawSamples<T extends Canvas2DLike>(canvas: T, samples: Float32Array, shape: readonly number[], options: DrawSamplesOptions = {}): T {
+export function drawSamples<T extends Canvas2DLike>(
+  canvas: T,
+  samples: Float32Array,
+  shape: readonly number[],
+  options: DrawSamplesOptions = {},
+): T {
   const s = checkScale(options.scale);
   const grid = imageGrid(samplesToImages(samples, shape, options), {
     ...(options.columns !== undefined ? { columns: options.columns } : {}),

@@ -61,7 +61,11 @@ function baseUrlOf(base: string | URL): URL {
 }
 
 function aborted(signal: AbortSignalLike | undefined, url: string): RuntimeError {
-  return new RuntimeError('aborted', `Downloading ${url} was aborted${signal?.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`, { cause: signal?.reason });
+  return new RuntimeError(
+    'aborted',
+    `Downloading ${url} was aborted${signal?.reason instanceof Error ? `: ${signal.reason.message}` : ''}.`,
+    { cause: signal?.reason },
+  );
 }
 
 /**
@@ -85,7 +89,8 @@ function aborted(signal: AbortSignalLike | undefined, url: string): RuntimeError
  */
 export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions = {}): ModelSource {
   const base = baseUrlOf(baseUrl);
-  const doFetch: FetchLike | undefined = options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
+  const doFetch: FetchLike | undefined =
+    options.fetch ?? (typeof globalThis.fetch === 'function' ? globalThis.fetch.bind(globalThis) : undefined);
   return {
     location: base.href,
     async readFile(path: string): Promise<Uint8Array> {
@@ -98,10 +103,15 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
         res = await doFetch(url, { ...options.requestInit, ...(signal && isAbortSignal(signal) ? { signal } : {}) });
       } catch (cause) {
         if (signal?.aborted) throw aborted(signal, url);
-        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, {
+          cause,
+        });
       }
       if (!res.ok) {
-        throw new RuntimeError('missing-file', `Could not fetch ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`);
+        throw new RuntimeError(
+          'missing-file',
+          `Could not fetch ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
+        );
       }
       const header = res.headers.get('content-length');
       const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -147,7 +157,9 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
       } catch (cause) {
         if (cause instanceof RuntimeError) throw cause;
         if (signal?.aborted) throw aborted(signal, url);
-        throw new RuntimeError('missing-file', `Downloading ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, { cause });
+        throw new RuntimeError('missing-file', `Downloading ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
+          cause,
+        });
       }
     },
   };

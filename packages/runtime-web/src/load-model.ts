@@ -1,4 +1,12 @@
-import { RuntimeError, openModel, type AbortSignalLike, type ActiveBackend, type Backend, type Model, type ProgressEvent } from '@flexiffusion/runtime';
+import {
+  RuntimeError,
+  openModel,
+  type AbortSignalLike,
+  type ActiveBackend,
+  type Backend,
+  type Model,
+  type ProgressEvent,
+} from '@flexiffusion/runtime';
 import { fetchSource, type DownloadProgress, type FetchLike } from './fetch-source.js';
 
 /**

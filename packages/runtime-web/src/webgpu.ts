@@ -60,7 +60,10 @@ interface GpuLike {
 export function webgpuBackend(options: WebGpuBackendOptions = {}): Backend {
   const pp = options.powerPreference;
   if (pp !== undefined && pp !== 'low-power' && pp !== 'high-performance') {
-    throw new RuntimeError('invalid-option', `Invalid powerPreference ${JSON.stringify(pp)}. Should be one of: "low-power", "high-performance".`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid powerPreference ${JSON.stringify(pp)}. Should be one of: "low-power", "high-performance".`,
+    );
   }
   return ortBackend({
     ...options,
@@ -70,7 +73,9 @@ export function webgpuBackend(options: WebGpuBackendOptions = {}): Backend {
     async preflight() {
       const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
       if (!gpu) {
-        throw new Error('navigator.gpu is undefined: this browser has no WebGPU, it is disabled, or the page is not a secure context (https: or http://localhost)');
+        throw new Error(
+          'navigator.gpu is undefined: this browser has no WebGPU, it is disabled, or the page is not a secure context (https: or http://localhost)',
+        );
       }
       const adapter = await gpu.requestAdapter(pp ? { powerPreference: pp } : {});
       if (!adapter) throw new Error('navigator.gpu.requestAdapter() returned null: no WebGPU adapter is available');

@@ -18,8 +18,12 @@ describe('resolveBackend with the web backends', () => {
 describe('backend options', () => {
   it('are checked when the backend is made, naming the bad value and the valid ones', () => {
     expect(() => wasmBackend({ numThreads: 0 })).toThrow(/Invalid numThreads 0: expected an integer >= 1/);
-    expect(() => webgpuBackend({ logLevel: 'loud' as never })).toThrow(/Invalid logLevel "loud". Should be one of: "verbose", "info", "warning", "error", "fatal"/);
-    expect(() => webgpuBackend({ powerPreference: 'fast' as never })).toThrow(/Invalid powerPreference "fast". Should be one of: "low-power", "high-performance"/);
+    expect(() => webgpuBackend({ logLevel: 'loud' as never })).toThrow(
+      /Invalid logLevel "loud". Should be one of: "verbose", "info", "warning", "error", "fatal"/,
+    );
+    expect(() => webgpuBackend({ powerPreference: 'fast' as never })).toThrow(
+      /Invalid powerPreference "fast". Should be one of: "low-power", "high-performance"/,
+    );
     expect(() => wasmBackend({ wasmPaths: 5 as never })).toThrow(/Invalid wasmPaths 5/);
   });
 

@@ -31,7 +31,8 @@ const CI = /^(1|true)$/i.test(process.env['CI'] ?? '');
 const chromiumFound = hasChromium();
 const model = await fashionModel();
 const MISSING_CHROMIUM =
-  `Chromium was not found at ${chromiumPath()}: the browser tests need it. ` + 'Install it with `apt-get install -y chromium` (Debian) or set CHROMIUM_PATH.';
+  `Chromium was not found at ${chromiumPath()}: the browser tests need it. ` +
+  'Install it with `apt-get install -y chromium` (Debian) or set CHROMIUM_PATH.';
 
 if (!chromiumFound && CI) {
   describe('runtime-web in headless Chromium', () => {
@@ -42,7 +43,9 @@ if (!chromiumFound && CI) {
 } else if (!chromiumFound) {
   console.warn(`[runtime-web] Skipping the browser tests. ${MISSING_CHROMIUM} (Under CI=true this fails instead.)`);
 } else if (!model) {
-  console.warn('[runtime-web] Skipping the browser tests: no Fashion-MNIST model (packages/model-fashion/model/ or FLEXI_FASHION_MODEL_DIR).');
+  console.warn(
+    '[runtime-web] Skipping the browser tests: no Fashion-MNIST model (packages/model-fashion/model/ or FLEXI_FASHION_MODEL_DIR).',
+  );
 }
 
 const TEST_PAGE = '<!doctype html><meta charset="utf-8"><title>runtime-web tests</title><script type="module" src="/app/page.js"></script>';
@@ -94,7 +97,14 @@ describe.skipIf(!chromiumFound || !model)('runtime-web in headless Chromium', ()
   });
 
   function generateOptions(c: ConformanceCase) {
-    return { schedule: c.schedule, labels: c.labels, seeds: c.seeds, guidanceScale: c.guidanceScale, sampler: c.sampler, ...(c.batchSize ? { batchSize: c.batchSize } : {}) };
+    return {
+      schedule: c.schedule,
+      labels: c.labels,
+      seeds: c.seeds,
+      guidanceScale: c.guidanceScale,
+      sampler: c.sampler,
+      ...(c.batchSize ? { batchSize: c.batchSize } : {}),
+    };
   }
 
   it('loads the model over fetch on wasm, reporting bytes received against Content-Length', async () => {
@@ -119,7 +129,9 @@ describe.skipIf(!chromiumFound || !model)('runtime-web in headless Chromium', ()
         const ref = reference.get(c.name)!;
         expect(r.shape).toEqual([c.labels.length, 1, 32, 32]);
         const diff = maxAbsDiff(r.samples, ref);
-        console.log(`[conformance] ${kind} | ${c.name} | max |web − node| = ${diff.toExponential(2)} (tolerance ${TOLERANCE[kind]}) | ${r.ms.toFixed(0)} ms`);
+        console.log(
+          `[conformance] ${kind} | ${c.name} | max |web − node| = ${diff.toExponential(2)} (tolerance ${TOLERANCE[kind]}) | ${r.ms.toFixed(0)} ms`,
+        );
         expect(diff).toBeLessThanOrEqual(TOLERANCE[kind]);
       }, 120_000);
     }
@@ -177,7 +189,13 @@ describe.skipIf(!chromiumFound || !model)('runtime-web in headless Chromium', ()
           const d = c.getContext('2d')!.getImageData(0, 0, c.width, c.height).data;
           let bright = 0;
           for (let i = 0; i < d.length; i += 4) if (d[i]! > 40) bright++;
-          return { title: row.querySelector('h2')!.textContent, meta: row.querySelector('.meta')!.textContent, width: c.width, height: c.height, bright: bright / (d.length / 4) };
+          return {
+            title: row.querySelector('h2')!.textContent,
+            meta: row.querySelector('.meta')!.textContent,
+            width: c.width,
+            height: c.height,
+            bright: bright / (d.length / 4),
+          };
         }),
       );
       expect(rows.map((r) => r.title)).toEqual(['Teacher — DDIM-50, all full', 'Found schedule']);

@@ -21,8 +21,14 @@ describe('subpath bundles', () => {
     };
     const entries = {
       '/main.js': await entry('main', `import { loadModel } from ${JSON.stringify(src('index.ts'))};\nconsole.log(loadModel);`),
-      '/wasm.js': await entry('wasm', `import { loadModel } from ${JSON.stringify(src('index.ts'))};\nimport { wasmBackend } from ${JSON.stringify(src('wasm.ts'))};\nconsole.log(loadModel, wasmBackend);`),
-      '/webgpu.js': await entry('webgpu', `import { webgpuBackend } from ${JSON.stringify(src('webgpu.ts'))};\nconsole.log(webgpuBackend);`),
+      '/wasm.js': await entry(
+        'wasm',
+        `import { loadModel } from ${JSON.stringify(src('index.ts'))};\nimport { wasmBackend } from ${JSON.stringify(src('wasm.ts'))};\nconsole.log(loadModel, wasmBackend);`,
+      ),
+      '/webgpu.js': await entry(
+        'webgpu',
+        `import { webgpuBackend } from ${JSON.stringify(src('webgpu.ts'))};\nconsole.log(webgpuBackend);`,
+      ),
     };
     const { metafile } = await bundle(entries);
     const ortFiles = (i: number) =>

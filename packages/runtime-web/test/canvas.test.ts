@@ -47,7 +47,13 @@ describe('canvas helpers', () => {
       const samples = new Float32Array(32).fill(-1);
       samples[5] = 1; // sample 0, (1,1)
       samples[16 + 10] = 1; // sample 1, (2,2)
-      drawSamples(canvas, samples, [2, 1, 4, 4], { crop: { top: 1, left: 1, height: 2, width: 2 }, columns: 2, padding: 1, background: 128, scale: 2 });
+      drawSamples(canvas, samples, [2, 1, 4, 4], {
+        crop: { top: 1, left: 1, height: 2, width: 2 },
+        columns: 2,
+        padding: 1,
+        background: 128,
+        scale: 2,
+      });
       // grid: 2·2 + 3·1 = 7 wide, 2 + 2 = 4 high; scaled ×2
       expect([canvas.width, canvas.height]).toEqual([14, 8]);
       const img = put as unknown as FakeImageData;

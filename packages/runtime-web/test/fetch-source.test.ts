@@ -43,7 +43,14 @@ describe('fetchSource', () => {
     expect(src.location).toBe(`${base}/`);
     const bytes = await src.readFile('sized.bin');
     expect(bytes).toEqual(BODY);
-    expect(events[0]).toMatchObject({ path: 'sized.bin', url: `${base}/sized.bin`, loaded: 0, total: BODY.length, fraction: 0, done: false });
+    expect(events[0]).toMatchObject({
+      path: 'sized.bin',
+      url: `${base}/sized.bin`,
+      loaded: 0,
+      total: BODY.length,
+      fraction: 0,
+      done: false,
+    });
     const last = events[events.length - 1]!;
     expect(last).toMatchObject({ loaded: BODY.length, total: BODY.length, fraction: 1, done: true });
     for (let i = 1; i < events.length; i++) expect(events[i]!.loaded).toBeGreaterThanOrEqual(events[i - 1]!.loaded);
@@ -75,7 +82,10 @@ describe('fetchSource', () => {
 
   it('fails with missing-file when the body ends early or the host is unreachable', async () => {
     await expect(fetchSource(base).readFile('short.bin')).rejects.toMatchObject({ code: 'missing-file' });
-    await expect(fetchSource('http://127.0.0.1:1/').readFile('x')).rejects.toMatchObject({ code: 'missing-file', message: expect.stringMatching(/^Could not fetch http:\/\/127\.0\.0\.1:1\/x: /) });
+    await expect(fetchSource('http://127.0.0.1:1/').readFile('x')).rejects.toMatchObject({
+      code: 'missing-file',
+      message: expect.stringMatching(/^Could not fetch http:\/\/127\.0\.0\.1:1\/x: /),
+    });
   });
 
   it('stops with aborted', async () => {

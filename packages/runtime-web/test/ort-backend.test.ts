@@ -62,7 +62,14 @@ const model = new Uint8Array([1, 2, 3]);
 describe('ortBackend', () => {
   it('a device-resident backend asks for gpu-buffer outputs for exactly the device outputs', async () => {
     const f = fakeOrt();
-    const b = ortBackend({ name: 'webgpu', ort: f.ort, deviceResident: true, preflight: async () => 'webgpu (fake)', wasmPaths: '/ort/', numThreads: 1 });
+    const b = ortBackend({
+      name: 'webgpu',
+      ort: f.ort,
+      deviceResident: true,
+      preflight: async () => 'webgpu (fake)',
+      wasmPaths: '/ort/',
+      numThreads: 1,
+    });
     const active = await b.init();
     expect(active).toMatchObject({ name: 'webgpu', description: 'webgpu (fake)', deviceResident: true });
     expect(f.env.wasm).toEqual({ wasmPaths: '/ort/', numThreads: 1 });
@@ -71,7 +78,12 @@ describe('ortBackend', () => {
     await active.sessions.create(model, { label: 'unet/partial-0' });
     const [smoke, full, partial] = f.created.map((c) => c.options);
     expect(smoke).toMatchObject({ executionProviders: ['webgpu'], preferredOutputLocation: { y: 'gpu-buffer' } });
-    expect(full).toEqual({ executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3, preferredOutputLocation: { c0: 'gpu-buffer', c1: 'gpu-buffer' } });
+    expect(full).toEqual({
+      executionProviders: ['webgpu'],
+      graphOptimizationLevel: 'all',
+      logSeverityLevel: 3,
+      preferredOutputLocation: { c0: 'gpu-buffer', c1: 'gpu-buffer' },
+    });
     expect(partial).toEqual({ executionProviders: ['webgpu'], graphOptimizationLevel: 'all', logSeverityLevel: 3 });
   });
 
@@ -84,14 +96,20 @@ describe('ortBackend', () => {
   });
 
   it('init fails when the smoke graph computes wrong values or a device output stays on the host', async () => {
-    await expect(ortBackend({ name: 'wasm', ort: fakeOrt({ result: [0, 0, 0, 0] }).ort, deviceResident: false, preflight: async () => 'w' }).init()).rejects.toThrow(
-      /the test graph computed \[0, 0, 0, 0\] instead of \[2, 4, 6, 8\]/,
-    );
+    await expect(
+      ortBackend({ name: 'wasm', ort: fakeOrt({ result: [0, 0, 0, 0] }).ort, deviceResident: false, preflight: async () => 'w' }).init(),
+    ).rejects.toThrow(/the test graph computed \[0, 0, 0, 0\] instead of \[2, 4, 6, 8\]/);
     const f = fakeOrt();
-    const ort = { ...f.ort, InferenceSession: { create: (b: Uint8Array, o: Record<string, unknown>) => f.ort.InferenceSession.create(b, { ...o, preferredOutputLocation: undefined }) } };
-    await expect(ortBackend({ name: 'webgpu', ort: ort as unknown as OrtModule, deviceResident: true, preflight: async () => 'g' }).init()).rejects.toThrow(
-      /a device output came back in "cpu" memory, not "gpu-buffer"/,
-    );
+    const ort = {
+      ...f.ort,
+      InferenceSession: {
+        create: (b: Uint8Array, o: Record<string, unknown>) =>
+          f.ort.InferenceSession.create(b, { ...o, preferredOutputLocation: undefined }),
+      },
+    };
+    await expect(
+      ortBackend({ name: 'webgpu', ort: ort as unknown as OrtModule, deviceResident: true, preflight: async () => 'g' }).init(),
+    ).rejects.toThrow(/a device output came back in "cpu" memory, not "gpu-buffer"/);
   });
 
   it('init is memoized, and retried after a failure', async () => {

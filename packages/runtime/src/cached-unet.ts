@@ -182,7 +182,13 @@ function pick(feeds: Readonly<Record<string, Tensor>>, names: readonly string[])
   const out: Record<string, Tensor> = {};
   for (const n of names) {
     const t = feeds[n];
-    if (!t) throw new RuntimeError('io-mismatch', `No value for graph input ${JSON.stringify(n)}. Given: ${Object.keys(feeds).map((k) => JSON.stringify(k)).join(', ')}.`);
+    if (!t)
+      throw new RuntimeError(
+        'io-mismatch',
+        `No value for graph input ${JSON.stringify(n)}. Given: ${Object.keys(feeds)
+          .map((k) => JSON.stringify(k))
+          .join(', ')}.`,
+      );
     out[n] = t;
   }
   return out;

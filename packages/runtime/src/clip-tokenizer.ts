@@ -75,7 +75,8 @@ export class ClipTokenizer {
     this.maxLength = options.maxLength ?? 77;
     const need = (t: string): number => {
       const id = this.#vocab.get(t);
-      if (id === undefined) throw new RuntimeError('invalid-option', `The tokenizer vocabulary has no ${JSON.stringify(t)} token: expected a CLIP vocab.json.`);
+      if (id === undefined)
+        throw new RuntimeError('invalid-option', `The tokenizer vocabulary has no ${JSON.stringify(t)} token: expected a CLIP vocab.json.`);
       return id;
     };
     this.bosId = need('<|startoftext|>');

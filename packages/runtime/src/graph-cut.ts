@@ -105,7 +105,10 @@ export function extractSubgraph(
   const ex = extractGraph(
     m,
     outputs,
-    Object.entries(cut).map(([name, info]) => ({ name, info: tensorValueInfo(name, elemTypeOf(info.type, name), info.dims?.length ?? null) })),
+    Object.entries(cut).map(([name, info]) => ({
+      name,
+      info: tensorValueInfo(name, elemTypeOf(info.type, name), info.dims?.length ?? null),
+    })),
   );
   return { model: writeModel(ex.model), nodes: ex.nodes, inputs: ex.inputs };
 }
@@ -138,14 +141,20 @@ export function extractSubgraph(
 export function cutUnet(model: Uint8Array, options: CutOptions): CutGraphs {
   const { output, cacheTensors } = options;
   if (typeof output !== 'string' || output === '') {
-    throw new RuntimeError('invalid-option', `Invalid output ${JSON.stringify(output)}: expected the name of the graph's noise prediction output.`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid output ${JSON.stringify(output)}: expected the name of the graph's noise prediction output.`,
+    );
   }
   if (!Array.isArray(cacheTensors) || cacheTensors.length === 0) {
     throw new RuntimeError('invalid-option', 'No cache tensors given: expected one tensor name per cache branch.');
   }
   const dup = cacheTensors.find((t, i) => cacheTensors.indexOf(t) !== i);
   if (dup !== undefined) {
-    throw new RuntimeError('invalid-option', `Cache tensor ${JSON.stringify(dup)} is given for two branches: each branch needs its own cut point.`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Cache tensor ${JSON.stringify(dup)} is given for two branches: each branch needs its own cut point.`,
+    );
   }
   const m = parseModel(model);
   const graph = graphOf(m);
@@ -163,7 +172,7 @@ export function cutUnet(model: Uint8Array, options: CutOptions): CutGraphs {
   const partialInputs: string[][] = [];
   cacheTensors.forEach((name, b) => {
     const info = options.cacheTypes?.[name];
-    let elemType = info ? elemTypeOf(info.type, name) : declaredElemType(declared.get(name));
+    const elemType = info ? elemTypeOf(info.type, name) : declaredElemType(declared.get(name));
     if (elemType === null) {
       throw new RuntimeError(
         'invalid-cut',
@@ -247,7 +256,9 @@ export function inspectGraph(model: Uint8Array): GraphSummary {
           name: v.name,
           type: typeName(t.value.elemType),
           dims: t.value.shape
-            ? t.value.shape.dim.map((d) => (d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : null))
+            ? t.value.shape.dim.map((d) =>
+                d.value.case === 'dimValue' ? Number(d.value.value) : d.value.case === 'dimParam' ? d.value.value : null,
+              )
             : null,
         };
       }),

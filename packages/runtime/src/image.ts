@@ -73,7 +73,10 @@ export function manifestImageOptions(manifest: Pick<ModelManifest, 'image'>): To
 export function samplesToImages(samples: Float32Array, shape: readonly number[], options: ToImageOptions = {}): Image8[] {
   const [n = 0, c = 0, h = 0, w = 0] = shape;
   if (shape.length !== 4 || n * c * h * w !== samples.length) {
-    throw new RuntimeError('shape-mismatch', `Samples of length ${samples.length} do not match shape [${shape.join(', ')}]: expected [N, C, H, W].`);
+    throw new RuntimeError(
+      'shape-mismatch',
+      `Samples of length ${samples.length} do not match shape [${shape.join(', ')}]: expected [N, C, H, W].`,
+    );
   }
   if (c !== 1 && c !== 3 && c !== 4) {
     throw new RuntimeError('shape-mismatch', `Cannot make images of ${c} channels: expected 1, 3 or 4.`);
@@ -163,7 +166,8 @@ export function imageGrid(images: readonly Image8[], options: GridOptions = {}):
   const first = images[0];
   if (!first) throw new RuntimeError('invalid-option', 'Cannot make a grid of 0 images: expected at least one.');
   const cols = options.columns ?? Math.ceil(Math.sqrt(images.length));
-  if (!Number.isSafeInteger(cols) || cols < 1) throw new RuntimeError('invalid-option', `Invalid columns ${String(options.columns)}: expected an integer >= 1.`);
+  if (!Number.isSafeInteger(cols) || cols < 1)
+    throw new RuntimeError('invalid-option', `Invalid columns ${String(options.columns)}: expected an integer >= 1.`);
   const pad = options.padding ?? 2;
   const rows = Math.ceil(images.length / cols);
   const { width: w, height: h, channels: c } = first;

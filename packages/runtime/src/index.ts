@@ -74,4 +74,12 @@ export {
 export { gaussianNoise, batchNoise, INITIAL_NOISE_STREAM } from './noise.js';
 export { runPlan, type RunPlanOptions, type BatchConditioning } from './run-plan.js';
 export { ClipTokenizer, type ClipTokenizerOptions } from './clip-tokenizer.js';
-export { samplesToImages, imagesToSamples, imageGrid, manifestImageOptions, type Image8, type ToImageOptions, type GridOptions } from './image.js';
+export {
+  samplesToImages,
+  imagesToSamples,
+  imageGrid,
+  manifestImageOptions,
+  type Image8,
+  type ToImageOptions,
+  type GridOptions,
+} from './image.js';

@@ -48,7 +48,18 @@ export interface MacCount {
 /** The operators the MAC counter models. @public */
 export const COUNTED_OPS: readonly string[] = Object.freeze(['Conv', 'ConvTranspose', 'Gemm', 'MatMul', 'Attention', 'MultiHeadAttention']);
 
-const UNMODELLED = new Set(['Einsum', 'MatMulInteger', 'QLinearMatMul', 'QLinearConv', 'ConvInteger', 'FusedMatMul', 'GroupQueryAttention', 'If', 'Loop', 'Scan']);
+const UNMODELLED = new Set([
+  'Einsum',
+  'MatMulInteger',
+  'QLinearMatMul',
+  'QLinearConv',
+  'ConvInteger',
+  'FusedMatMul',
+  'GroupQueryAttention',
+  'If',
+  'Loop',
+  'Scan',
+]);
 
 /** Which tensor shapes a node's MAC formula needs. */
 interface MacPlanEntry {
@@ -204,11 +215,7 @@ export async function countMacs(model: Uint8Array, options: CountMacsOptions): P
     const out = await runSession(session, options.feeds, probe, 'mac-probe');
     const inits = initializerShapes(graph);
     const batch = options.batch ?? Number(Object.values(options.feeds)[0]?.dims[0] ?? 1);
-    return evaluateMacPlan(
-      plan,
-      (name) => inits.get(name) ?? (out[name] ?? options.feeds[name])?.dims.map(Number),
-      batch,
-    );
+    return evaluateMacPlan(plan, (name) => inits.get(name) ?? (out[name] ?? options.feeds[name])?.dims.map(Number), batch);
   } finally {
     await session.release();
   }

@@ -43,7 +43,10 @@ export function gaussianNoise(seed: number, length: number, stream = INITIAL_NOI
   }
   const dst = out ?? new Float32Array(length);
   if (offset + length > dst.length) {
-    throw new RuntimeError('invalid-option', `Noise of length ${length} at offset ${offset} does not fit an array of length ${dst.length}.`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Noise of length ${length} at offset ${offset} does not fit an array of length ${dst.length}.`,
+    );
   }
   const k0 = seed % TWO_32;
   const k1 = Math.floor(seed / TWO_32);

@@ -6,7 +6,14 @@ import { RuntimeError } from './errors.js';
 import { throwIfAborted, yieldToEventLoop } from './internal/platform.js';
 import { filledTensor, floatTensor, readFloat32, releaseDeviceTensors } from './internal/tensor.js';
 import { batchNoise } from './noise.js';
-import { applyGuidance, getSampler, predictionToEpsilon, type PredictionType, type SamplerDefinition, type SamplerName } from './samplers.js';
+import {
+  applyGuidance,
+  getSampler,
+  predictionToEpsilon,
+  type PredictionType,
+  type SamplerDefinition,
+  type SamplerName,
+} from './samplers.js';
 
 /**
  * Conditioning of one batch: extra UNet feeds (class labels, text embeddings) for the batch the
@@ -80,13 +87,19 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
   const size = sampleShape[0] * sampleShape[1] * sampleShape[2];
   const n = options.initialNoise.length / size;
   if (!Number.isInteger(n) || n < 1) {
-    throw new RuntimeError('shape-mismatch', `Initial noise of length ${options.initialNoise.length} is not a whole number of samples of shape [${sampleShape.join(', ')}].`);
+    throw new RuntimeError(
+      'shape-mismatch',
+      `Initial noise of length ${options.initialNoise.length} is not a whole number of samples of shape [${sampleShape.join(', ')}].`,
+    );
   }
   const sampler = getSampler(options.sampler ?? 'ddim');
   const config = { alphasCumprod: options.alphasCumprod, eta: options.eta ?? 0 };
   const stochastic = sampler.stochastic(config);
   if (stochastic && options.seeds?.length !== n) {
-    throw new RuntimeError('invalid-option', `Sampler ${JSON.stringify(sampler.name)} with eta ${config.eta} needs one seed per sample (${n}), got ${options.seeds?.length ?? 0}.`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Sampler ${JSON.stringify(sampler.name)} with eta ${config.eta} needs one seed per sample (${n}), got ${options.seeds?.length ?? 0}.`,
+    );
   }
   const w = options.conditioning?.guidanceScale ?? null;
   const m = w === null ? n : 2 * n;
@@ -124,17 +137,26 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
           caches = r.caches;
         } else {
           if (caches === null || st.branch === null) {
-            throw new RuntimeError('invalid-option', `Plan step ${st.index} is a partial step but no full step ran before it: a schedule must start with a full step.`);
+            throw new RuntimeError(
+              'invalid-option',
+              `Plan step ${st.index} is a partial step but no full step ran before it: a schedule must start with a full step.`,
+            );
           }
           const cache = caches[st.branch];
           if (!cache) {
-            throw new RuntimeError('invalid-option', `Plan step ${st.index} reads cache branch ${st.branch}, but this UNet has ${unet.branches} branch(es).`);
+            throw new RuntimeError(
+              'invalid-option',
+              `Plan step ${st.index} reads cache branch ${st.branch}, but this UNet has ${unet.branches} branch(es).`,
+            );
           }
           out = await unet.runPartial(st.branch, feeds, cache);
         }
         const dims = out.dims.map(Number);
         if (dims.length !== 4 || dims[0] !== m || dims[1] !== sampleShape[0] || dims[2] !== sampleShape[1] || dims[3] !== sampleShape[2]) {
-          throw new RuntimeError('shape-mismatch', `The UNet output has shape [${dims.join(', ')}]: expected [${m}, ${sampleShape.join(', ')}].`);
+          throw new RuntimeError(
+            'shape-mismatch',
+            `The UNet output has shape [${dims.join(', ')}]: expected [${m}, ${sampleShape.join(', ')}].`,
+          );
         }
         const raw = await readFloat32(out);
         const e = predictionToEpsilon(raw, xin, options.alphasCumprod[st.timestep]!, prediction);
@@ -147,7 +169,12 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
         eps = lastEps;
       }
       const noise = stochastic ? batchNoise(options.seeds!, size, 1 + st.index) : undefined;
-      x = sampler.step(state, noise ? { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep, noise } : { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep });
+      x = sampler.step(
+        state,
+        noise
+          ? { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep, noise }
+          : { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep },
+      );
       options.onStep?.({ step: k + 1, steps, evaluated: st.evaluate });
       if (!st.evaluate) await yieldToEventLoop();
     }

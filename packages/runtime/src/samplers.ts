@@ -87,7 +87,10 @@ function alphaAt(ac: Float64Array, t: number): number {
   if (t < 0) return 1; // set_alpha_to_one / final sigma 0
   const a = ac[t];
   if (a === undefined || !Number.isInteger(t)) {
-    throw new RuntimeError('invalid-option', `Invalid timestep ${String(t)}: expected an integer in 0..${ac.length - 1} (or -1 for the end).`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid timestep ${String(t)}: expected an integer in 0..${ac.length - 1} (or -1 for the end).`,
+    );
   }
   return a;
 }
@@ -194,7 +197,11 @@ export function getSampler(sampler: string | SamplerDefinition<unknown>): Sample
     return sampler;
   }
   const s = Object.hasOwn(SAMPLERS, sampler) ? SAMPLERS[sampler as SamplerName] : undefined;
-  if (!s) throw new RuntimeError('unsupported', `Unsupported sampler: ${JSON.stringify(sampler)}. Should be one of: ${oneOf(Object.keys(SAMPLERS))}.`);
+  if (!s)
+    throw new RuntimeError(
+      'unsupported',
+      `Unsupported sampler: ${JSON.stringify(sampler)}. Should be one of: ${oneOf(Object.keys(SAMPLERS))}.`,
+    );
   return s;
 }
 
@@ -209,7 +216,12 @@ export function getSampler(sampler: string | SamplerDefinition<unknown>): Sample
  * @returns ε.
  * @public
  */
-export function predictionToEpsilon(output: Float32Array, sample: Float32Array, alphaCumprod: number, prediction: PredictionType): Float32Array {
+export function predictionToEpsilon(
+  output: Float32Array,
+  sample: Float32Array,
+  alphaCumprod: number,
+  prediction: PredictionType,
+): Float32Array {
   if (prediction === 'epsilon') return output;
   const sa = Math.sqrt(alphaCumprod);
   const s1a = Math.sqrt(1 - alphaCumprod);

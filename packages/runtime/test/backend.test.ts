@@ -30,9 +30,12 @@ describe('resolveBackend', () => {
   it('returns the first backend that starts and does not try the rest', async () => {
     const calls: string[] = [];
     const fallbacks: string[] = [];
-    const b = await resolveBackend([fake('webgpu', new Error('no adapter'), calls), fake('wasm', 'ok', calls), fake('other', 'ok', calls)], {
-      onFallback: (f) => fallbacks.push(`${f.name}: ${(f.error as Error).message}`),
-    });
+    const b = await resolveBackend(
+      [fake('webgpu', new Error('no adapter'), calls), fake('wasm', 'ok', calls), fake('other', 'ok', calls)],
+      {
+        onFallback: (f) => fallbacks.push(`${f.name}: ${(f.error as Error).message}`),
+      },
+    );
     expect(b.name).toBe('wasm');
     expect(calls).toEqual(['webgpu', 'wasm']);
     expect(fallbacks).toEqual(['webgpu: no adapter']);
@@ -45,7 +48,9 @@ describe('resolveBackend', () => {
     expect(err).toBeInstanceOf(RuntimeError);
     const re = err as RuntimeError;
     expect(re.code).toBe('unsupported');
-    expect(re.message).toBe('No execution backend could be started: [webgpu] navigator.gpu is undefined, [wasm] failed to fetch ort-wasm-simd-threaded.wasm');
+    expect(re.message).toBe(
+      'No execution backend could be started: [webgpu] navigator.gpu is undefined, [wasm] failed to fetch ort-wasm-simd-threaded.wasm',
+    );
     expect(re.issues).toEqual([
       { path: 'webgpu', message: e1.message },
       { path: 'wasm', message: e2.message },
@@ -55,16 +60,24 @@ describe('resolveBackend', () => {
   });
 
   it('rejects an empty list and non-backends with clear messages', async () => {
-    await expect(resolveBackend([])).rejects.toMatchObject({ code: 'invalid-option', message: expect.stringMatching(/webgpuBackend\(\), wasmBackend\(\)/) });
-    await expect(resolveBackend([{} as Backend])).rejects.toMatchObject({ code: 'unsupported', message: expect.stringMatching(/^No execution backend could be started: \[#0\] not a backend/) });
+    await expect(resolveBackend([])).rejects.toMatchObject({
+      code: 'invalid-option',
+      message: expect.stringMatching(/webgpuBackend\(\), wasmBackend\(\)/),
+    });
+    await expect(resolveBackend([{} as Backend])).rejects.toMatchObject({
+      code: 'unsupported',
+      message: expect.stringMatching(/^No execution backend could be started: \[#0\] not a backend/),
+    });
   });
 
   it('stops at an aborted signal', async () => {
     const ctrl = new AbortController();
     ctrl.abort(new Error('user left'));
-    await expect(resolveBackend([fake('wasm', 'ok', [])], { signal: ctrl.signal })).rejects.toMatchObject({ code: 'aborted', message: expect.stringMatching(/user left/) });
+    await expect(resolveBackend([fake('wasm', 'ok', [])], { signal: ctrl.signal })).rejects.toMatchObject({
+      code: 'aborted',
+      message: expect.stringMatching(/user left/),
+    });
   });
-
 });
 
 describe('checkBackend', () => {
@@ -74,7 +87,10 @@ describe('checkBackend', () => {
       async create(model, info) {
         const s = await nodeSessions.create(model, info);
         return new Proxy(s, {
-          get: (t, p) => (p === 'run' ? async () => ({ y: { location: 'cpu', data: Float32Array.from([0, 0, 0, 0]), type: 'float32', dims: [1, 4] } }) : Reflect.get(t, p, t)),
+          get: (t, p) =>
+            p === 'run'
+              ? async () => ({ y: { location: 'cpu', data: Float32Array.from([0, 0, 0, 0]), type: 'float32', dims: [1, 4] } })
+              : Reflect.get(t, p, t),
         });
       },
     };
@@ -88,7 +104,11 @@ describe('openModel backends', () => {
     const calls: string[] = [];
     const ok: Backend = { name: 'cpu', init: async () => testBackend() };
     const fallbacks: string[] = [];
-    const m = await openModel({ source: fixtureSource('tiny-unet'), backend: [fake('gpu', new Error('no device'), calls), ok], onFallback: (f) => fallbacks.push(f.name) });
+    const m = await openModel({
+      source: fixtureSource('tiny-unet'),
+      backend: [fake('gpu', new Error('no device'), calls), ok],
+      onFallback: (f) => fallbacks.push(f.name),
+    });
     try {
       expect(m.backend.description).toMatch(/test/);
       expect(fallbacks).toEqual(['gpu']);

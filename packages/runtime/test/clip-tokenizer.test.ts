@@ -18,7 +18,14 @@ describe('ClipTokenizer (stand-in vocabulary)', async () => {
   it('wraps ids in start/end tokens and pads to 77', () => {
     const ids = tok.encode('a red shoe');
     expect(ids).toHaveLength(77);
-    expect([...ids.slice(0, 6)]).toEqual([vocab['<|startoftext|>'], vocab['a</w>'], vocab['red</w>'], vocab['shoe</w>'], vocab['<|endoftext|>'], vocab['<|endoftext|>']]);
+    expect([...ids.slice(0, 6)]).toEqual([
+      vocab['<|startoftext|>'],
+      vocab['a</w>'],
+      vocab['red</w>'],
+      vocab['shoe</w>'],
+      vocab['<|endoftext|>'],
+      vocab['<|endoftext|>'],
+    ]);
     expect(tok.encode('')[1]).toBe(tok.eosId);
     const long = tok.encode('a '.repeat(100));
     expect(long[76]).toBe(tok.eosId);

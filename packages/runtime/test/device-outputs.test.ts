@@ -8,7 +8,7 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
 import { openModel, type Model, type SessionFactory, type SessionInfo } from '../src/index.js';
-import { fixtureSource, maxAbsDiff, ort, sessions, testBackend } from './helpers.js';
+import { fixtureSource, maxAbsDiff, type ort, sessions, testBackend } from './helpers.js';
 
 interface FakeDeviceTensor {
   readonly location: 'gpu-buffer';
@@ -38,7 +38,10 @@ function deviceFactory(): { factory: SessionFactory; infos: SessionInfo[]; hande
             hostFeeds[k] = d.real;
           } else hostFeeds[k] = v as Tensor;
         }
-        const out = (await (inner.run as (...a: unknown[]) => Promise<Record<string, ort.Tensor>>)(hostFeeds, ...rest)) as Record<string, unknown>;
+        const out = (await (inner.run as (...a: unknown[]) => Promise<Record<string, ort.Tensor>>)(hostFeeds, ...rest)) as Record<
+          string,
+          unknown
+        >;
         for (const name of Object.keys(out)) {
           if (!keep.has(name)) continue;
           const real = out[name] as ort.Tensor;

@@ -17,7 +17,10 @@ describe('bit-identical outputs on the stand-ins', () => {
     try {
       const base = { labels: [0, 3, 7], seeds: [5, 6, 7], batchSize: 2 } as const;
       golden.check('tiny/ddim', (await pipe.generate({ ...base, schedule: 'F P0 N | F P1 P1 | F N N', guidanceScale: 2 })).samples);
-      golden.check('tiny/dpmpp-reuse', (await pipe.generate({ ...base, schedule: 'F P2 N | F P0 N', sampler: 'dpmpp-2m', nullMode: 'reuse', guidanceScale: 3 })).samples);
+      golden.check(
+        'tiny/dpmpp-reuse',
+        (await pipe.generate({ ...base, schedule: 'F P2 N | F P0 N', sampler: 'dpmpp-2m', nullMode: 'reuse', guidanceScale: 3 })).samples,
+      );
       golden.check('tiny/eta', (await pipe.generate({ ...base, schedule: 'F F | F P1', eta: 0.5 })).samples);
       golden.check('tiny/unguided', (await pipe.generate({ ...base, schedule: 'F P0 | F N', guidanceScale: 1 })).samples);
     } finally {
@@ -39,7 +42,14 @@ describe('bit-identical outputs on the stand-ins', () => {
   it('Stable Diffusion stand-in: prompts, negative prompt, guidance', async () => {
     const pipe = await openModel({ source: fixtureSource('sd'), backend: testBackend() });
     try {
-      const r = await pipe.generate({ schedule: 'F P0 P2 | F P1 N', prompts: ['a photo of a cat', 'a red shoe', ''], seeds: [1, 2, 3], guidanceScale: 7.5, negativePrompt: 'dog', batchSize: 2 });
+      const r = await pipe.generate({
+        schedule: 'F P0 P2 | F P1 N',
+        prompts: ['a photo of a cat', 'a red shoe', ''],
+        seeds: [1, 2, 3],
+        guidanceScale: 7.5,
+        negativePrompt: 'dog',
+        batchSize: 2,
+      });
       golden.check('sd/samples', r.samples);
       golden.check('sd/latents', r.latents!);
       const d = await pipe.generate({ schedule: 'F N F N', prompts: ['a cat'], seeds: [9], sampler: 'dpmpp-2m' });

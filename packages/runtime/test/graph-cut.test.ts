@@ -12,8 +12,16 @@ function unetFeeds(batch: number): Record<string, ort.Tensor> {
   const x = Float32Array.from({ length: batch * 256 }, (_, i) => Math.sin(i * 0.37) * 1.5);
   return {
     sample: new ort.Tensor('float32', x, [batch, 1, 16, 16]),
-    timestep: new ort.Tensor('int64', BigInt64Array.from({ length: batch }, (_, i) => BigInt(900 - 300 * i)), [batch]),
-    class_labels: new ort.Tensor('int64', BigInt64Array.from({ length: batch }, (_, i) => BigInt((3 * i) % 11)), [batch]),
+    timestep: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: batch }, (_, i) => BigInt(900 - 300 * i)),
+      [batch],
+    ),
+    class_labels: new ort.Tensor(
+      'int64',
+      BigInt64Array.from({ length: batch }, (_, i) => BigInt((3 * i) % 11)),
+      [batch],
+    ),
   };
 }
 
@@ -33,7 +41,9 @@ describe('cutUnet on the tiny stand-in UNet', () => {
   let cache: string[];
   beforeAll(async () => {
     bytes = await fixtureBytes('tiny-unet/unet.onnx');
-    const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('tiny-unet/model.json'))) as { unet: { cache: { tensor: string }[] } };
+    const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('tiny-unet/model.json'))) as {
+      unet: { cache: { tensor: string }[] };
+    };
     cache = manifest.unet.cache.map((c) => c.tensor);
     expect(cache).toEqual([CACHE[0], CACHE[1], expect.stringMatching(/^\/mid_block\//)]);
   });
@@ -41,7 +51,11 @@ describe('cutUnet on the tiny stand-in UNet', () => {
   it('keeps the numerics of the full graph and exposes every cache tensor', async () => {
     const feeds = unetFeeds(2);
     const reference = (await run(bytes, feeds))['noise_pred']!;
-    const cut = cutUnet(bytes, { output: 'noise_pred', cacheTensors: cache, cacheTypes: Object.fromEntries(cache.map((c) => [c, { type: 'float32', dims: [2, 16, 4, 4] }])) });
+    const cut = cutUnet(bytes, {
+      output: 'noise_pred',
+      cacheTensors: cache,
+      cacheTypes: Object.fromEntries(cache.map((c) => [c, { type: 'float32', dims: [2, 16, 4, 4] }])),
+    });
     const full = await run(cut.full, feeds);
     expect(maxAbsDiff(full['noise_pred']!.data as Float32Array, reference.data as Float32Array)).toBe(0);
     for (const c of cache) expect(full[c]!.dims[0]).toBe(2);

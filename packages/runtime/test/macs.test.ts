@@ -19,7 +19,9 @@ describe('countMacs', () => {
 
   it("fills the schedule package's cost profile of the stand-in UNet", async () => {
     const bytes = await fixtureBytes('tiny-unet/unet.onnx');
-    const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('tiny-unet/model.json'))) as { unet: { cache: { tensor: string }[] } };
+    const manifest = JSON.parse(new TextDecoder().decode(await fixtureBytes('tiny-unet/model.json'))) as {
+      unet: { cache: { tensor: string }[] };
+    };
     const unet = await prepareUnet({
       model: bytes,
       output: 'noise_pred',

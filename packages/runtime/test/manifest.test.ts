@@ -36,8 +36,17 @@ describe('manifest', () => {
       expect(e).toBeInstanceOf(RuntimeError);
       const err = e as RuntimeError;
       expect(err.code).toBe('invalid-manifest');
-      expect(err.issues.map((i) => i.path)).toEqual(['format', 'manifest.family', 'unet.sampleShape', 'unet.prediction', 'unet.cache[0].branch', 'scheduler.betaSchedule']);
-      expect(err.issues[1]!.message).toBe('Unsupported manifest.family "gan". Should be one of: "class-conditional", "unconditional", "latent", "stable-diffusion".');
+      expect(err.issues.map((i) => i.path)).toEqual([
+        'format',
+        'manifest.family',
+        'unet.sampleShape',
+        'unet.prediction',
+        'unet.cache[0].branch',
+        'scheduler.betaSchedule',
+      ]);
+      expect(err.issues[1]!.message).toBe(
+        'Unsupported manifest.family "gan". Should be one of: "class-conditional", "unconditional", "latent", "stable-diffusion".',
+      );
       expect(err.message).toMatch(/6 problems/);
     }
   });
@@ -47,7 +56,9 @@ describe('manifest', () => {
     const { textEncoder: _t, vae: _v, ...rest } = sd;
     expect(() => validateManifest(rest)).toThrow(/Missing vae/);
     const cc = await fixture('tiny-unet');
-    expect(() => validateManifest({ ...cc, conditioning: { numClasses: 10, unconditionalLabel: 3 } })).toThrow(/unconditionalLabel 3: it is one of the classes 0..9/);
+    expect(() => validateManifest({ ...cc, conditioning: { numClasses: 10, unconditionalLabel: 3 } })).toThrow(
+      /unconditionalLabel 3: it is one of the classes 0..9/,
+    );
   });
 
   it('reports invalid JSON, missing files and checksum mismatches', async () => {

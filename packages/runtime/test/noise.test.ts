@@ -36,14 +36,13 @@ describe('gaussianNoise', () => {
     expect(gaussianNoise(2 ** 40, 8)).not.toEqual(gaussianNoise(0, 8));
   });
 
-  fcTest.prop([fc.nat({ max: 2 ** 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 50 }), fc.nat({ max: 1000 })], { numRuns: 30 })(
-    'element j depends only on (seed, stream, j): a prefix of a longer draw is the shorter draw',
-    (seed, n, extra, stream) => {
-      const short = gaussianNoise(seed, n, stream);
-      const long = gaussianNoise(seed, n + extra, stream);
-      expect(long.subarray(0, n)).toEqual(short);
-    },
-  );
+  fcTest.prop([fc.nat({ max: 2 ** 40 }), fc.integer({ min: 1, max: 50 }), fc.integer({ min: 0, max: 50 }), fc.nat({ max: 1000 })], {
+    numRuns: 30,
+  })('element j depends only on (seed, stream, j): a prefix of a longer draw is the shorter draw', (seed, n, extra, stream) => {
+    const short = gaussianNoise(seed, n, stream);
+    const long = gaussianNoise(seed, n + extra, stream);
+    expect(long.subarray(0, n)).toEqual(short);
+  });
 
   fcTest.prop([fc.array(fc.nat({ max: 1e9 }), { minLength: 1, maxLength: 6 })], { numRuns: 20 })(
     'sample i of a batch gets the same noise whatever the batch order',

@@ -1,13 +1,5 @@
 import { afterAll, beforeAll, describe, expect, it } from 'vitest';
-import {
-  ClipTokenizer,
-  RuntimeError,
-  addGraphOutputs,
-  openModel,
-  cutUnet,
-  gaussianNoise,
-  type Model,
-} from '../src/index.js';
+import { ClipTokenizer, RuntimeError, addGraphOutputs, openModel, cutUnet, gaussianNoise, type Model } from '../src/index.js';
 import { fixtureBytes, fixtureSource, maxAbsDiff, ort, sessions, testBackend } from './helpers.js';
 
 /** ᾱ of linear / scaled-linear betas, written out independently of the package. */
@@ -43,7 +35,14 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
   let cacheNames: string[];
 
   /** ε with guidance from a plain onnxruntime call on a given model (batch [uncond; cond]). */
-  async function guidedEps(session: ort.InferenceSession, x: Float32Array, labels: number[], t: number, w: number, extra: Record<string, ort.Tensor> = {}) {
+  async function guidedEps(
+    session: ort.InferenceSession,
+    x: Float32Array,
+    labels: number[],
+    t: number,
+    w: number,
+    extra: Record<string, ort.Tensor> = {},
+  ) {
     const n = labels.length;
     const xx = new Float32Array(2 * n * SIZE);
     xx.set(x);
@@ -137,7 +136,11 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
     const { samples } = await pipe.generate({ schedule: 'F P0 P2 F P1', labels, seeds, guidanceScale: 1.5 });
     // Reference: the full graph with cache outputs (plain onnxruntime) and the partial graphs of cutUnet.
     const fullSession = await sessions.create(addGraphOutputs(bytes, cacheNames));
-    const cut = cutUnet(bytes, { output: 'noise_pred', cacheTensors: cacheNames, cacheTypes: Object.fromEntries(cacheNames.map((c) => [c, { type: 'float32', dims: [4, 16, 1, 1] }])) });
+    const cut = cutUnet(bytes, {
+      output: 'noise_pred',
+      cacheTensors: cacheNames,
+      cacheTypes: Object.fromEntries(cacheNames.map((c) => [c, { type: 'float32', dims: [4, 16, 1, 1] }])),
+    });
     const partials = await Promise.all(cut.partials.map((p) => sessions.create(p)));
     try {
       let x = noiseOf(seeds);
@@ -203,7 +206,13 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
     expect(events).toHaveLength(6);
     expect(events.at(-1)).toBe(1);
     const ac = new AbortController();
-    const p = pipe.generate({ schedule: 'F F F F', count: 4, batchSize: 1, onProgress: (e) => e.completed === 2 && ac.abort(new Error('enough')), signal: ac.signal });
+    const p = pipe.generate({
+      schedule: 'F F F F',
+      count: 4,
+      batchSize: 1,
+      onProgress: (e) => e.completed === 2 && ac.abort(new Error('enough')),
+      signal: ac.signal,
+    });
     await expect(p).rejects.toMatchObject({ code: 'aborted', message: 'Sampling was aborted: enough.' });
   });
 
@@ -216,9 +225,13 @@ describe('class-conditional pipeline (tiny stand-in UNet)', () => {
 
   it('rejects bad requests with messages naming the bad value', async () => {
     await expect(pipe.generate({ schedule: 'F P3', count: 1 })).rejects.toThrow(/cache branch 3 but model "tiny-unet" has 3 \(0..2\)/);
-    await expect(pipe.generate({ schedule: 'F', labels: [12] })).rejects.toThrow(/Invalid label 12 at index 0: expected a class 0..9 or the unconditional label 10/);
+    await expect(pipe.generate({ schedule: 'F', labels: [12] })).rejects.toThrow(
+      /Invalid label 12 at index 0: expected a class 0..9 or the unconditional label 10/,
+    );
     await expect(pipe.generate({ schedule: 'F', labels: [1, 2], seeds: [1] })).rejects.toThrow(/seeds gives 1 samples but labels gives 2/);
-    await expect(pipe.generate({ schedule: 'F', count: 1, sampler: 'euler' as never })).rejects.toThrow(/Should be one of: "ddim", "dpmpp-2m"/);
+    await expect(pipe.generate({ schedule: 'F', count: 1, sampler: 'euler' as never })).rejects.toThrow(
+      /Should be one of: "ddim", "dpmpp-2m"/,
+    );
     await expect(pipe.generate({ schedule: 'F', count: 1, prompts: ['x'] })).rejects.toBeInstanceOf(RuntimeError);
   });
 
@@ -239,13 +252,19 @@ describe('loading errors', () => {
     await expect(openModel({ source, backend: testBackend(), manifest: withInputs({ classLabels: 'labels' }) })).rejects.toThrow(
       'The UNet (unet.onnx) has no input "labels" (unet.inputs.classLabels). Should be one of: "sample", "timestep", "class_labels".',
     );
-    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, sampleShape: [1, 32, 32] } } })).rejects.toMatchObject({
+    await expect(
+      openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, sampleShape: [1, 32, 32] } } }),
+    ).rejects.toMatchObject({
       code: 'shape-mismatch',
     });
-    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, file: 'gone.onnx' } } })).rejects.toMatchObject({
+    await expect(
+      openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, file: 'gone.onnx' } } }),
+    ).rejects.toMatchObject({
       code: 'missing-file',
     });
-    await expect(openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, output: 'eps' } } })).rejects.toThrow(/no output "eps"/);
+    await expect(
+      openModel({ source, backend: testBackend(), manifest: { ...good, unet: { ...good.unet, output: 'eps' } } }),
+    ).rejects.toThrow(/no output "eps"/);
   });
 });
 
@@ -272,7 +291,9 @@ describe('Stable Diffusion pipeline (stand-in graphs)', () => {
   it('equals a hand loop: tokenizer, text encoder, CFG (uncond first) with encoder_hidden_states, DDIM, VAE', async () => {
     const pipe = await openModel({ source: fixtureSource('sd'), backend: testBackend() });
     const [unet, text, vae] = (await Promise.all(
-      ['sd/unet/model.onnx', 'sd/text_encoder/model.onnx', 'sd/vae_decoder/model.onnx'].map(async (p) => sessions.create(await fixtureBytes(p))),
+      ['sd/unet/model.onnx', 'sd/text_encoder/model.onnx', 'sd/vae_decoder/model.onnx'].map(async (p) =>
+        sessions.create(await fixtureBytes(p)),
+      ),
     )) as [ort.InferenceSession, ort.InferenceSession, ort.InferenceSession];
     const tok = ClipTokenizer.fromFiles(await fixtureBytes('sd/tokenizer/vocab.json'), await fixtureBytes('sd/tokenizer/merges.txt'));
     try {
@@ -291,22 +312,42 @@ describe('Stable Diffusion pipeline (stand-in graphs)', () => {
         let x = gaussianNoise(k + 1, 256);
         for (let i = 0; i < ts.length; i++) {
           const run = async (e: ort.Tensor): Promise<Float32Array> =>
-            (await unet.run({
-              sample: new ort.Tensor('float32', x, [1, 4, 8, 8]),
-              timestep: new ort.Tensor('float32', Float32Array.from([ts[i]!]), [1]),
-              encoder_hidden_states: e,
-            }))['out_sample']!.data as Float32Array;
+            (
+              await unet.run({
+                sample: new ort.Tensor('float32', x, [1, 4, 8, 8]),
+                timestep: new ort.Tensor('float32', Float32Array.from([ts[i]!]), [1]),
+                encoder_hidden_states: e,
+              })
+            )['out_sample']!.data as Float32Array;
           const eu = await run(neg);
           const ec = await run(cond);
-          x = ddim(ac, x, eu.map((u, j) => u + w * (ec[j]! - u)), ts[i]!, ts[i + 1] ?? -1);
+          x = ddim(
+            ac,
+            x,
+            eu.map((u, j) => u + w * (ec[j]! - u)),
+            ts[i]!,
+            ts[i + 1] ?? -1,
+          );
         }
         latents.set(x, k * 256);
       }
       expect(maxAbsDiff(r.latents!, latents)).toBeLessThan(1e-4);
-      const decoded = (await vae.run({ latent_sample: new ort.Tensor('float32', latents.map((v) => v / 0.18215), [2, 4, 8, 8]) }))['sample']!;
+      const decoded = (
+        await vae.run({
+          latent_sample: new ort.Tensor(
+            'float32',
+            latents.map((v) => v / 0.18215),
+            [2, 4, 8, 8],
+          ),
+        })
+      )['sample']!;
       expect(maxAbsDiff(r.samples, decoded.data as Float32Array)).toBeLessThan(1e-3);
       // cached schedules run too, and the prompt matters
-      const cached = await pipe.generate({ schedule: 'F P0 P2 | F P1 N', prompts: ['a photo of a cat', 'a photo of a dog'], seeds: [1, 1] });
+      const cached = await pipe.generate({
+        schedule: 'F P0 P2 | F P1 N',
+        prompts: ['a photo of a cat', 'a photo of a dog'],
+        seeds: [1, 1],
+      });
       expect(maxAbsDiff(cached.samples.subarray(0, 768), cached.samples.subarray(768))).toBeGreaterThan(1e-4);
       expect(pipe.costProfile.partialMacs).toHaveLength(3);
     } finally {

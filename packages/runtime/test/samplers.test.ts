@@ -96,7 +96,8 @@ describe('DPM-Solver++ 2M', () => {
 
   it('matches the diffusers reference on an arbitrary decreasing sub-sequence ending at x0', () => {
     const timesteps = [999, 870, 640, 500, 333, 120, 40, 0];
-    const epsFn = (x: ArrayLike<number>, t: number): Float64Array => Float64Array.from(x, (v, j) => Math.tanh(0.7 * v + 0.001 * t * (j % 3 === 0 ? 1 : -1)));
+    const epsFn = (x: ArrayLike<number>, t: number): Float64Array =>
+      Float64Array.from(x, (v, j) => Math.tanh(0.7 * v + 0.001 * t * (j % 3 === 0 ? 1 : -1)));
     const start = Float64Array.from({ length: 12 }, (_, j) => Math.sin(j + 1) * 1.3);
     const ref = reference(start, timesteps, epsFn);
     const sampler = getSampler('dpmpp-2m');

@@ -53,7 +53,10 @@ export function validateCostProfile(profile: CostProfile): CostProfile {
     throw new ScheduleError('invalid-cost-profile', `Invalid fullMacs ${String(fullMacs)}: expected a finite number > 0.`);
   }
   if (!Array.isArray(partialMacs)) {
-    throw new ScheduleError('invalid-cost-profile', `Invalid partialMacs ${String(partialMacs)}: expected an array of numbers (one per cache branch).`);
+    throw new ScheduleError(
+      'invalid-cost-profile',
+      `Invalid partialMacs ${String(partialMacs)}: expected an array of numbers (one per cache branch).`,
+    );
   }
   partialMacs.forEach((m, b) => {
     if (typeof m !== 'number' || !Number.isFinite(m) || m <= 0 || m > fullMacs) {

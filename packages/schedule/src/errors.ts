@@ -88,11 +88,7 @@ export class ScheduleError extends Error {
     this.issues = Object.freeze(
       options.issues && options.issues.length > 0
         ? [...options.issues]
-        : [
-            Object.freeze(
-              options.position ? { code, message, position: options.position } : { code, message },
-            ),
-          ],
+        : [Object.freeze(options.position ? { code, message, position: options.position } : { code, message })],
     );
   }
 }

@@ -89,9 +89,7 @@ function tokenize(text: string): { segments: Token[][]; segmentOffsets: number[]
 function parseIssues(text: string, options: ValidateOptions): { issues: ScheduleIssue[]; schedule?: Schedule } {
   if (text.trim().length === 0) {
     return {
-      issues: [
-        { code: 'empty', message: 'The schedule text is empty: expected steps such as "F P1 N | F P0 N".' },
-      ],
+      issues: [{ code: 'empty', message: 'The schedule text is empty: expected steps such as "F P1 N | F P0 N".' }],
     };
   }
   const { segments, segmentOffsets, issues } = tokenize(text);
@@ -102,13 +100,8 @@ function parseIssues(text: string, options: ValidateOptions): { issues: Schedule
     const withOffsets = structural.map((iss) => {
       const p = iss.position;
       if (!p) return iss;
-      const offset =
-        p.step !== undefined
-          ? segments[p.segment]?.[p.step]?.offset
-          : segmentOffsets[p.segment];
-      return offset === undefined
-        ? iss
-        : { ...iss, message: `${iss.message} (at offset ${offset})`, position: { ...p, offset } };
+      const offset = p.step !== undefined ? segments[p.segment]?.[p.step]?.offset : segmentOffsets[p.segment];
+      return offset === undefined ? iss : { ...iss, message: `${iss.message} (at offset ${offset})`, position: { ...p, offset } };
     });
     return { issues: withOffsets };
   }

@@ -86,10 +86,7 @@ export interface Plan {
  */
 export function leadingTimesteps(steps: number, trainTimesteps = 1000): readonly number[] {
   if (!Number.isSafeInteger(trainTimesteps) || trainTimesteps < 1) {
-    throw new ScheduleError(
-      'invalid-option',
-      `Invalid trainTimesteps ${String(trainTimesteps)}: expected a positive integer (e.g. 1000).`,
-    );
+    throw new ScheduleError('invalid-option', `Invalid trainTimesteps ${String(trainTimesteps)}: expected a positive integer (e.g. 1000).`);
   }
   if (!Number.isSafeInteger(steps) || steps < 1 || steps > trainTimesteps) {
     throw new ScheduleError(

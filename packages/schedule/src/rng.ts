@@ -57,7 +57,12 @@ export function createRng(seed: number | readonly number[]): Rng {
     s2 = sm();
     s3 = sm();
   } else {
-    if (!Array.isArray(seed) || seed.length !== 4 || seed.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff) || seed.every((v) => v === 0)) {
+    if (
+      !Array.isArray(seed) ||
+      seed.length !== 4 ||
+      seed.some((v) => !Number.isInteger(v) || v < 0 || v > 0xffffffff) ||
+      seed.every((v) => v === 0)
+    ) {
       throw new ScheduleError('invalid-option', `Invalid RNG state ${JSON.stringify(seed)}: expected four uint32, not all zero.`);
     }
     [s0, s1, s2, s3] = seed as [number, number, number, number];
@@ -87,7 +92,7 @@ export function createRng(seed: number | readonly number[]): Rng {
           if (u < limit) return u % n;
         }
       }
-      return Math.floor((nextU32() * 0x100000000 + nextU32()) / 2 ** 64 * n);
+      return Math.floor(((nextU32() * 0x100000000 + nextU32()) / 2 ** 64) * n);
     },
     bool: (p = 0.5) => nextU32() / 0x100000000 < p,
     pick<T>(items: readonly T[]): T {

@@ -140,10 +140,7 @@ export function scheduleIssues(value: unknown, options: ValidateOptions = {}): S
  * ```
  * @public
  */
-export function createSchedule(
-  segments: readonly (readonly Step[])[],
-  options: ValidateOptions = {},
-): Schedule {
+export function createSchedule(segments: readonly (readonly Step[])[], options: ValidateOptions = {}): Schedule {
   const value = { segments };
   const issues = scheduleIssues(value, options);
   if (issues.length > 0) {
@@ -157,11 +154,7 @@ export function freezeSchedule(segments: readonly (readonly Step[])[]): Schedule
   return Object.freeze({
     segments: Object.freeze(
       segments.map((seg) =>
-        Object.freeze(
-          seg.map((st) =>
-            st.kind === 'full' ? fullStep() : st.kind === 'null' ? nullStep() : partialStep(st.branch),
-          ),
-        ),
+        Object.freeze(seg.map((st) => (st.kind === 'full' ? fullStep() : st.kind === 'null' ? nullStep() : partialStep(st.branch)))),
       ),
     ),
   });

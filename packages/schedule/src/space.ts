@@ -179,27 +179,38 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     throw new ScheduleError('invalid-option', `Unknown form ${JSON.stringify(form)}: expected one of "paper", "free".`);
   }
   if (!Array.isArray(options.segmentLengths) || options.segmentLengths.length === 0) {
-    throw new ScheduleError('invalid-option', `Invalid segmentLengths ${JSON.stringify(options.segmentLengths)}: expected a non-empty array of divisors of ${T}.`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid segmentLengths ${JSON.stringify(options.segmentLengths)}: expected a non-empty array of divisors of ${T}.`,
+    );
   }
   const divisors: number[] = [];
   for (let d = 1; d <= T; d++) if (T % d === 0) divisors.push(d);
   for (const L of options.segmentLengths) {
     if (!Number.isSafeInteger(L) || L < 1 || T % L !== 0) {
-      throw new ScheduleError('invalid-option', `Invalid segment length ${String(L)}: expected a divisor of ${T} (one of ${divisors.join(', ')}).`);
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid segment length ${String(L)}: expected a divisor of ${T} (one of ${divisors.join(', ')}).`,
+      );
     }
   }
   const lengths = Object.freeze([...new Set(options.segmentLengths)].sort((a, b) => a - b));
-  const variants = (L: number): number =>
-    form === 'paper' ? 1 + (L - 1) * B : Math.pow(B + 2, L - 1);
+  const variants = (L: number): number => (form === 'paper' ? 1 + (L - 1) * B : (B + 2) ** (L - 1));
   for (const L of lengths) {
     if (!Number.isSafeInteger(variants(L))) {
-      throw new ScheduleError('invalid-option', `Segment length ${L} gives more than 2^53 variants per segment in the "${form}" form: use shorter segments.`);
+      throw new ScheduleError(
+        'invalid-option',
+        `Segment length ${L} gives more than 2^53 variants per segment in the "${form}" form: use shorter segments.`,
+      );
     }
   }
 
   const decode = (L: number, genes: readonly number[]): Schedule => {
     if (!lengths.includes(L) || genes.length !== T / L || genes.some((g) => !Number.isSafeInteger(g) || g < 0 || g >= variants(L))) {
-      throw new ScheduleError('invalid-option', `Invalid genes for segment length ${L}: expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`);
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid genes for segment length ${L}: expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`,
+      );
     }
     return freezeSchedule(genes.map((g) => segmentOf(form, L, B, g)));
   };
@@ -226,7 +237,10 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
   const encode = (schedule: Schedule): { readonly length: number; readonly genes: readonly number[] } => {
     const e = tryEncode(schedule);
     if (!e) {
-      throw new ScheduleError('not-in-space', `Schedule is not a member of the space (T=${T}, L in {${lengths.join(', ')}}, B=${B}, form "${form}").`);
+      throw new ScheduleError(
+        'not-in-space',
+        `Schedule is not a member of the space (T=${T}, L in {${lengths.join(', ')}}, B=${B}, form "${form}").`,
+      );
     }
     return Object.freeze({ length: e.length, genes: Object.freeze(e.genes) });
   };
@@ -286,7 +300,10 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     sample(rng: Rng): Schedule {
       const L = rng.pick(lengths);
       const V = variants(L);
-      return decode(L, Array.from({ length: T / L }, () => rng.int(V)));
+      return decode(
+        L,
+        Array.from({ length: T / L }, () => rng.int(V)),
+      );
     },
     mutate(schedule: Schedule, rng: Rng): Schedule {
       const { length: L, genes } = encode(schedule);
@@ -309,12 +326,18 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
       const ea = encode(a);
       const eb = encode(b);
       if (ea.length === eb.length) {
-        return decode(ea.length, ea.genes.map((g, i) => (rng.bool() ? g : eb.genes[i]!)));
+        return decode(
+          ea.length,
+          ea.genes.map((g, i) => (rng.bool() ? g : eb.genes[i]!)),
+        );
       }
       const L = rng.bool() ? ea.length : eb.length;
       const pa = encode(project(a, L)).genes;
       const pb = encode(project(b, L)).genes;
-      return decode(L, pa.map((g, i) => (rng.bool() ? g : pb[i]!)));
+      return decode(
+        L,
+        pa.map((g, i) => (rng.bool() ? g : pb[i]!)),
+      );
     },
     *enumerate(): Generator<Schedule, void, undefined> {
       for (const L of lengths) {

@@ -71,10 +71,7 @@ export function nullStep(): NullStep {
  */
 export function partialStep(branch: number): PartialStep {
   if (!Number.isSafeInteger(branch) || branch < 0) {
-    throw new ScheduleError(
-      'invalid-step',
-      `Invalid partial-step branch ${String(branch)}: expected an integer >= 0.`,
-    );
+    throw new ScheduleError('invalid-step', `Invalid partial-step branch ${String(branch)}: expected an integer >= 0.`);
   }
   let s = PARTIALS[branch];
   if (s === undefined) {

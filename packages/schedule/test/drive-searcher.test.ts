@@ -9,7 +9,9 @@ const fixed = (text: string): Searcher => ({ name: 'fixed', ask: () => [parseSch
 describe('driveSearcher', () => {
   it('names each broken invariant', () => {
     expect(() => driveSearcher(fixed('F N N N N N'), { space, costProfile, rounds: 1, batch: 1 })).toThrow(/not a member of the space/);
-    expect(() => driveSearcher(fixed('F P0 P0 | F P0 P0'), { space, costProfile, rounds: 1, batch: 1, minSpeedup: 2 })).toThrow(/below the minimum 2/);
+    expect(() => driveSearcher(fixed('F P0 P0 | F P0 P0'), { space, costProfile, rounds: 1, batch: 1, minSpeedup: 2 })).toThrow(
+      /below the minimum 2/,
+    );
     expect(() => driveSearcher(fixed('F N N | F N N'), { space, costProfile, rounds: 2, batch: 1 })).toThrow(/already tried/);
     const twice: Searcher = { name: 'twice', ask: () => [parseSchedule('F N N | F N N'), parseSchedule('F N N | F N N')] };
     expect(() => driveSearcher(twice, { space, costProfile, rounds: 1, batch: 2 })).toThrow(/twice in one batch/);

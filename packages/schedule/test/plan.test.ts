@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest } from '@fast-check/vitest';
 import fc from 'fast-check';
-import {
-  ScheduleError,
-  formatSchedule,
-  leadingTimesteps,
-  planSchedule,
-  scheduleSteps,
-  uniformSchedule,
-} from '../src/index.js';
+import { ScheduleError, formatSchedule, leadingTimesteps, planSchedule, scheduleSteps, uniformSchedule } from '../src/index.js';
 import { arbSchedule } from '../src/testing/index.js';
 
 describe('leadingTimesteps', () => {

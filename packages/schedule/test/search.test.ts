@@ -35,7 +35,9 @@ function countingEvaluator(opts: { failOn?: (s: string) => boolean; abortAfter?:
         if (options.signal?.aborted) throw new Error('aborted');
         const key = formatSchedule(s);
         calls.push(key);
-        const r: EvaluationResult = opts.failOn?.(key) ? { ok: false, reason: 'boom' } : { ok: true, objective: fakeQuality(s), metrics: { kid: 0.5 } };
+        const r: EvaluationResult = opts.failOn?.(key)
+          ? { ok: false, reason: 'boom' }
+          : { ok: true, objective: fakeQuality(s), metrics: { kid: 0.5 } };
         out.push(r);
         options.onResult?.(i, r);
         if (opts.abortAfter && calls.length >= opts.abortAfter.n) opts.abortAfter.ctrl.abort(new Error('stop'));
@@ -131,9 +133,9 @@ describe('runSearch', () => {
   it('validates its options', async () => {
     const { evaluator } = countingEvaluator();
     await expect(runSearch({ space, searcher: sampler, evaluator, costProfile, trials: -1 })).rejects.toThrow(/trials -1/);
-    await expect(runSearch({ space, searcher: sampler, evaluator, costProfile: { fullMacs: 1, partialMacs: [1] }, trials: 1 })).rejects.toBeInstanceOf(
-      ScheduleError,
-    );
+    await expect(
+      runSearch({ space, searcher: sampler, evaluator, costProfile: { fullMacs: 1, partialMacs: [1] }, trials: 1 }),
+    ).rejects.toBeInstanceOf(ScheduleError);
   });
 });
 
@@ -144,13 +146,25 @@ const arbTrial = fc.record({
 
 describe('paretoFront', () => {
   fcTest.prop([fc.array(arbTrial, { maxLength: 40 })])('no trial dominates a front member, every non-member is dominated', (raw) => {
-    const trials: Trial[] = raw.map((r, i) => ({ number: i, schedule: `t${i}`, state: 'complete', objective: r.objective, cost: { macs: 1, speedup: r.speedup }, durationMs: 0 }));
+    const trials: Trial[] = raw.map((r, i) => ({
+      number: i,
+      schedule: `t${i}`,
+      state: 'complete',
+      objective: r.objective,
+      cost: { macs: 1, speedup: r.speedup },
+      durationMs: 0,
+    }));
     const front = paretoFront(trials);
     const dominates = (a: Trial, b: Trial) =>
       a.cost.speedup >= b.cost.speedup && a.objective! <= b.objective! && (a.cost.speedup > b.cost.speedup || a.objective! < b.objective!);
     for (const f of front) for (const t of trials) expect(dominates(t, f)).toBe(false);
     for (const t of trials) {
-      if (!front.includes(t)) expect(trials.some((o) => dominates(o, t) || (o !== t && o.cost.speedup === t.cost.speedup && o.objective === t.objective && front.includes(o)))).toBe(true);
+      if (!front.includes(t))
+        expect(
+          trials.some(
+            (o) => dominates(o, t) || (o !== t && o.cost.speedup === t.cost.speedup && o.objective === t.objective && front.includes(o)),
+          ),
+        ).toBe(true);
     }
     for (let i = 1; i < front.length; i++) expect(front[i]!.cost.speedup).toBeGreaterThan(front[i - 1]!.cost.speedup);
   });

@@ -1,14 +1,7 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest } from '@fast-check/vitest';
 import fc from 'fast-check';
-import {
-  ScheduleError,
-  createRng,
-  createSearchSpace,
-  formatSchedule,
-  parseSchedule,
-  validateSchedule,
-} from '../src/index.js';
+import { ScheduleError, createRng, createSearchSpace, formatSchedule, parseSchedule, validateSchedule } from '../src/index.js';
 import { arbSchedule, arbSearchSpace } from '../src/testing/index.js';
 
 describe('createSearchSpace', () => {
@@ -87,13 +80,16 @@ describe('search space properties', () => {
     },
   );
 
-  fcTest.prop([arbSearchSpace({ maxSteps: 24 }), fc.integer()])('mutate changes the schedule when the space has more than one member', (space, seed) => {
-    const rng = createRng(seed);
-    const a = space.sample(rng);
-    const m = space.mutate(a, rng);
-    if (space.size() > 1n) expect(formatSchedule(m)).not.toBe(formatSchedule(a));
-    else expect(m).toEqual(a);
-  });
+  fcTest.prop([arbSearchSpace({ maxSteps: 24 }), fc.integer()])(
+    'mutate changes the schedule when the space has more than one member',
+    (space, seed) => {
+      const rng = createRng(seed);
+      const a = space.sample(rng);
+      const m = space.mutate(a, rng);
+      if (space.size() > 1n) expect(formatSchedule(m)).not.toBe(formatSchedule(a));
+      else expect(m).toEqual(a);
+    },
+  );
 
   fcTest.prop([arbSearchSpace({ maxSteps: 24 }), fc.integer()])('crossover of a schedule with itself is itself', (space, seed) => {
     const a = space.sample(createRng(seed));

@@ -124,7 +124,10 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
   checkInt('crossovers', o.crossovers, 0);
   checkInt('maxAttempts', o.maxAttempts, 1);
   if (o.mutants + o.crossovers < 1) {
-    throw new ScheduleError('invalid-option', `Invalid mutants ${o.mutants} and crossovers ${o.crossovers}: expected integers >= 0 with mutants + crossovers >= 1.`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid mutants ${o.mutants} and crossovers ${o.crossovers}: expected integers >= 0 with mutants + crossovers >= 1.`,
+    );
   }
   const p = o.mutationProbability;
   if (typeof p !== 'number' || !(p >= 0 && p <= 1)) {
@@ -209,7 +212,10 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
   /** The best `topK` complete trials meeting the constraint, as schedules of the space. */
   const parents = (ctx: SearchContext): Schedule[] => {
     const ranked = ctx.history
-      .filter((t: Trial) => t.state === 'complete' && typeof t.objective === 'number' && !Number.isNaN(t.objective) && t.cost.speedup >= ctx.minSpeedup)
+      .filter(
+        (t: Trial) =>
+          t.state === 'complete' && typeof t.objective === 'number' && !Number.isNaN(t.objective) && t.cost.speedup >= ctx.minSpeedup,
+      )
       .slice()
       .sort((a, b) => a.objective! - b.objective! || a.number - b.number);
     const out: Schedule[] = [];
@@ -350,7 +356,8 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
 
     for (let j = 0; j < generationSize; j++) {
       // Bresenham interleave: crossover j when floor((j+1)·C/G) steps up
-      const cross = pool.length >= 2 && Math.floor(((j + 1) * o.crossovers) / generationSize) > Math.floor((j * o.crossovers) / generationSize);
+      const cross =
+        pool.length >= 2 && Math.floor(((j + 1) * o.crossovers) / generationSize) > Math.floor((j * o.crossovers) / generationSize);
       let cand: Schedule | undefined;
       for (let a = 0; a < o.maxAttempts && !cand; a++) {
         let child: Schedule;
@@ -393,7 +400,15 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
           'invalid-option',
           `Invalid evolutionary searcher state ${JSON.stringify(state)?.slice(0, 200)}: expected { version: 1, generation: integer >= 0, queue: schedules in notation } from snapshot().`,
         );
-      if (typeof s !== 'object' || s === null || s.version !== 1 || !Number.isSafeInteger(s.generation) || s.generation! < 0 || !Array.isArray(s.queue)) throw bad();
+      if (
+        typeof s !== 'object' ||
+        s === null ||
+        s.version !== 1 ||
+        !Number.isSafeInteger(s.generation) ||
+        s.generation! < 0 ||
+        !Array.isArray(s.queue)
+      )
+        throw bad();
       let q: Schedule[];
       try {
         q = s.queue.map((k) => {

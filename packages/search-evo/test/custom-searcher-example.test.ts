@@ -16,7 +16,9 @@ const evaluatorFor = (costProfile: CostProfile): Evaluator => ({
   },
 });
 const strip = (ts: readonly Trial[]) => ts.map(({ durationMs: _d, ...rest }) => rest);
-const arbProblem = arbSearchSpace({ maxSteps: 20 }).chain((space) => arbCostProfile(space.branches).map((costProfile) => ({ space, costProfile })));
+const arbProblem = arbSearchSpace({ maxSteps: 20 }).chain((space) =>
+  arbCostProfile(space.branches).map((costProfile) => ({ space, costProfile })),
+);
 
 describe('examples/custom-searcher: hillClimber', () => {
   fcTest.prop([arbProblem, fc.integer(), fc.double({ min: 1, max: 3, noNaN: true }), fc.integer({ min: 1, max: 8 })])(
@@ -26,22 +28,30 @@ describe('examples/custom-searcher: hillClimber', () => {
     },
   );
 
-  fcTest.prop([arbProblem, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 5, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer()], { numRuns: 30 })(
-    'resumes through runSearch with a MemoryTrialStore',
-    async ({ space, costProfile }, n1, n2, batchSize, seed) => {
-      const opts = { space, costProfile, evaluator: evaluatorFor(costProfile), batchSize, seed, minSpeedup: 1.5, maxIdleRounds: 3 };
-      const straight = await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: n2 });
-      const store = new MemoryTrialStore();
-      await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: Math.min(n1, n2), store });
-      const resumed = await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: n2, store });
-      expect(strip(resumed.trials)).toEqual(strip(straight.trials));
-    },
-  );
+  fcTest.prop(
+    [arbProblem, fc.integer({ min: 1, max: 20 }), fc.integer({ min: 5, max: 40 }), fc.integer({ min: 1, max: 8 }), fc.integer()],
+    { numRuns: 30 },
+  )('resumes through runSearch with a MemoryTrialStore', async ({ space, costProfile }, n1, n2, batchSize, seed) => {
+    const opts = { space, costProfile, evaluator: evaluatorFor(costProfile), batchSize, seed, minSpeedup: 1.5, maxIdleRounds: 3 };
+    const straight = await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: n2 });
+    const store = new MemoryTrialStore();
+    await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: Math.min(n1, n2), store });
+    const resumed = await runSearch({ ...opts, searcher: hillClimber({ tries: 20 }), trials: n2, store });
+    expect(strip(resumed.trials)).toEqual(strip(straight.trials));
+  });
 
   it('climbs: the best of 64 trials beats the first ones', async () => {
     const space = createSearchSpace({ steps: 20, segmentLengths: [4, 5], branches: 2 });
     const costProfile = { fullMacs: 100, partialMacs: [25, 50] };
-    const r = await runSearch({ space, searcher: hillClimber(), evaluator: evaluatorFor(costProfile), costProfile, trials: 64, minSpeedup: 2, seed: 1 });
+    const r = await runSearch({
+      space,
+      searcher: hillClimber(),
+      evaluator: evaluatorFor(costProfile),
+      costProfile,
+      trials: 64,
+      minSpeedup: 2,
+      seed: 1,
+    });
     expect(r.trials.filter((t) => t.state === 'complete')).toHaveLength(64);
     expect(r.best!.objective!).toBeLessThan(Math.min(...r.trials.slice(0, 8).map((t) => t.objective!)));
   });

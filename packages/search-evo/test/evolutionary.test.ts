@@ -16,11 +16,19 @@ import {
   type Trial,
 } from '@flexiffusion/schedule';
 import { arbCostProfile, arbSearchSpace } from '@flexiffusion/schedule/testing';
-import { EVOLUTION_DEFAULTS, baselineSeeds, evolutionarySearcher, type EvolutionarySearcherOptions, type EvolutionarySnapshot } from '../src/index.js';
+import {
+  EVOLUTION_DEFAULTS,
+  baselineSeeds,
+  evolutionarySearcher,
+  type EvolutionarySearcherOptions,
+  type EvolutionarySnapshot,
+} from '../src/index.js';
 import { drive, syntheticObjective } from './helpers.js';
 
 /** A space of the testing arbitraries with a matching cost profile. */
-const arbProblem = arbSearchSpace({ maxSteps: 20 }).chain((space) => arbCostProfile(space.branches).map((costProfile) => ({ space, costProfile })));
+const arbProblem = arbSearchSpace({ maxSteps: 20 }).chain((space) =>
+  arbCostProfile(space.branches).map((costProfile) => ({ space, costProfile })),
+);
 
 /** Small option sets, so that several generations pass in a few rounds. */
 const arbOptions: fc.Arbitrary<EvolutionarySearcherOptions> = fc
@@ -65,7 +73,15 @@ describe('evolutionarySearcher: invariants', () => {
     },
   );
 
-  fcTest.prop([arbProblem, arbOptions, fc.integer(), arbMinSpeedup, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 0, max: 6 }), fc.integer({ min: 1, max: 6 })])(
+  fcTest.prop([
+    arbProblem,
+    arbOptions,
+    fc.integer(),
+    arbMinSpeedup,
+    fc.integer({ min: 1, max: 5 }),
+    fc.integer({ min: 0, max: 6 }),
+    fc.integer({ min: 1, max: 6 }),
+  ])(
     'snapshot → restore (through JSON) continues identically, also in the middle of a generation',
     ({ space, costProfile }, options, seed, minSpeedup, batch, r1, r2) => {
       const a = evolutionarySearcher(options);
@@ -95,19 +111,51 @@ describe('evolutionarySearcher: invariants', () => {
       }
       const state = rng.state();
       const contA = drive(a, { space, costProfile, rng: createRng(state), minSpeedup, rounds: 4, batch, history });
-      const contFresh = drive(evolutionarySearcher(options), { space, costProfile, rng: createRng(state), minSpeedup, rounds: 4, batch, history });
+      const contFresh = drive(evolutionarySearcher(options), {
+        space,
+        costProfile,
+        rng: createRng(state),
+        minSpeedup,
+        rounds: 4,
+        batch,
+        history,
+      });
       expect(contFresh.proposed).toEqual(contA.proposed);
     },
   );
 
-  fcTest.prop([arbProblem, fc.integer({ min: 1, max: 30 }), fc.integer({ min: 5, max: 60 }), fc.integer({ min: 1, max: 10 }), arbMinSpeedup, fc.integer()], { numRuns: 40 })(
+  fcTest.prop(
+    [
+      arbProblem,
+      fc.integer({ min: 1, max: 30 }),
+      fc.integer({ min: 5, max: 60 }),
+      fc.integer({ min: 1, max: 10 }),
+      arbMinSpeedup,
+      fc.integer(),
+    ],
+    { numRuns: 40 },
+  )(
     'resuming through runSearch with a MemoryTrialStore after a partial run gives the same trials as one run',
     async ({ space, costProfile }, n1, n2, batchSize, minSpeedup, seed) => {
       const opts = { space, costProfile, evaluator: evaluatorFor(costProfile), minSpeedup, batchSize, seed, maxIdleRounds: 3 };
-      const straight = await runSearch({ ...opts, searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }), trials: n2 });
+      const straight = await runSearch({
+        ...opts,
+        searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }),
+        trials: n2,
+      });
       const store = new MemoryTrialStore();
-      await runSearch({ ...opts, searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }), trials: Math.min(n1, n2), store });
-      const resumed = await runSearch({ ...opts, searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }), trials: n2, store });
+      await runSearch({
+        ...opts,
+        searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }),
+        trials: Math.min(n1, n2),
+        store,
+      });
+      const resumed = await runSearch({
+        ...opts,
+        searcher: evolutionarySearcher({ populationSize: 6, topK: 3, mutants: 4, crossovers: 3 }),
+        trials: n2,
+        store,
+      });
       expect(strip(resumed.trials)).toEqual(strip(straight.trials));
       expect(resumed.stopReason).toBe(straight.stopReason);
     },
@@ -152,19 +200,37 @@ describe('evolutionarySearcher: behaviour', () => {
     const seeds = baselineSeeds(space).map(formatSchedule);
     const feasible = seeds.filter((k) => scheduleCost(k, costProfile).speedup >= 2);
     expect(feasible.length).toBeGreaterThan(2);
-    const r = drive(evolutionarySearcher({ populationSize: 6, seedBaselines: true }), { space, costProfile, seed: 1, rounds: 1, batch: 100, minSpeedup: 2 });
+    const r = drive(evolutionarySearcher({ populationSize: 6, seedBaselines: true }), {
+      space,
+      costProfile,
+      seed: 1,
+      rounds: 1,
+      batch: 100,
+      minSpeedup: 2,
+    });
     expect(r.proposed).toHaveLength(6);
     expect(r.proposed.filter((k) => feasible.includes(k))).toHaveLength(Math.min(3, feasible.length));
-    const all = drive(evolutionarySearcher({ populationSize: 40, seedBaselines: true }), { space, costProfile, seed: 1, rounds: 1, batch: 100, minSpeedup: 2 });
+    const all = drive(evolutionarySearcher({ populationSize: 40, seedBaselines: true }), {
+      space,
+      costProfile,
+      seed: 1,
+      rounds: 1,
+      batch: 100,
+      minSpeedup: 2,
+    });
     for (const k of feasible) expect(all.proposed).toContain(k);
   });
 
   it('repairs children below the constraint by making them cheaper', () => {
     // minSpeedup 3.2: most random members and children miss it; every proposal must meet it
-    const runs = (['cheapen', 'reject'] as const).map((repair) => drive(evolutionarySearcher({ repair }), { space, costProfile, seed: 2, rounds: 10, batch: 8, minSpeedup: 3.2 }));
+    const runs = (['cheapen', 'reject'] as const).map((repair) =>
+      drive(evolutionarySearcher({ repair }), { space, costProfile, seed: 2, rounds: 10, batch: 8, minSpeedup: 3.2 }),
+    );
     for (const r of runs) expect(r.proposed.length).toBeGreaterThan(40);
     // the initial population is the same; the children differ because repaired ones are kept
-    expect(runs[0]!.proposed.slice(0, EVOLUTION_DEFAULTS.populationSize)).toEqual(runs[1]!.proposed.slice(0, EVOLUTION_DEFAULTS.populationSize));
+    expect(runs[0]!.proposed.slice(0, EVOLUTION_DEFAULTS.populationSize)).toEqual(
+      runs[1]!.proposed.slice(0, EVOLUTION_DEFAULTS.populationSize),
+    );
     expect(runs[0]!.proposed).not.toEqual(runs[1]!.proposed);
   });
 
@@ -172,7 +238,14 @@ describe('evolutionarySearcher: behaviour', () => {
     const small = createSearchSpace({ steps: 6, segmentLengths: [2, 3], branches: 1 });
     const profile = { fullMacs: 10, partialMacs: [4] };
     const feasible = [...small.enumerate()].map(formatSchedule).filter((k) => scheduleCost(k, profile).speedup >= 1.5);
-    const r = await runSearch({ space: small, searcher: evolutionarySearcher({ populationSize: 4, topK: 2, mutants: 2, crossovers: 2 }), evaluator: evaluatorFor(profile), costProfile: profile, trials: 1000, minSpeedup: 1.5 });
+    const r = await runSearch({
+      space: small,
+      searcher: evolutionarySearcher({ populationSize: 4, topK: 2, mutants: 2, crossovers: 2 }),
+      evaluator: evaluatorFor(profile),
+      costProfile: profile,
+      trials: 1000,
+      minSpeedup: 1.5,
+    });
     expect(r.stopReason).toBe('exhausted');
     expect(r.trials.every((t) => t.state === 'complete')).toBe(true);
     expect([...r.trials.map((t) => t.schedule)].sort()).toEqual([...feasible].sort());
@@ -184,7 +257,10 @@ describe('evolutionarySearcher: behaviour', () => {
     const profile = { fullMacs: 1000, partialMacs: [150, 320, 600] };
     const r = drive(evolutionarySearcher(), { space: big, costProfile: profile, seed: 1, rounds: 4, batch: 8, minSpeedup: 8 });
     expect(r.proposed).toHaveLength(32);
-    expect(drive(evolutionarySearcher({ repair: 'reject' }), { space: big, costProfile: profile, seed: 1, rounds: 4, batch: 8, minSpeedup: 8 }).done).toBe(true);
+    expect(
+      drive(evolutionarySearcher({ repair: 'reject' }), { space: big, costProfile: profile, seed: 1, rounds: 4, batch: 8, minSpeedup: 8 })
+        .done,
+    ).toBe(true);
   });
 
   it('proposes nothing when no member meets the constraint', () => {
@@ -195,7 +271,15 @@ describe('evolutionarySearcher: behaviour', () => {
 
   it('finds better schedules than its initial population on a synthetic objective', async () => {
     const big = createSearchSpace({ steps: 50, segmentLengths: [5, 10], branches: 3 });
-    const r = await runSearch({ space: big, searcher: evolutionarySearcher(), evaluator: evaluatorFor(costProfile), costProfile, trials: 96, minSpeedup: 2, seed: 4 });
+    const r = await runSearch({
+      space: big,
+      searcher: evolutionarySearcher(),
+      evaluator: evaluatorFor(costProfile),
+      costProfile,
+      trials: 96,
+      minSpeedup: 2,
+      seed: 4,
+    });
     const initialBest = Math.min(...r.trials.slice(0, EVOLUTION_DEFAULTS.populationSize).map((t) => t.objective!));
     expect(r.best!.objective!).toBeLessThan(initialBest);
   });
@@ -242,14 +326,21 @@ describe('evolutionarySearcher: options and state', () => {
 });
 
 describe('baselineSeeds', () => {
-  fcTest.prop([arbSearchSpace({ maxSteps: 24 })])('are distinct members of the space, with the DDIM and DeepCache segments of each length', (space: SearchSpace) => {
-    const seeds = baselineSeeds(space).map(formatSchedule);
-    expect(new Set(seeds).size).toBe(seeds.length);
-    for (const k of seeds) expect(space.contains(k)).toBe(true);
-    for (const L of space.segmentLengths) {
-      const n = space.steps / L;
-      expect(seeds).toContain(Array.from({ length: n }, () => ['F', ...Array.from({ length: L - 1 }, () => 'N')].join(' ')).join(' | '));
-      if (L > 1) for (let b = 0; b < space.branches; b++) expect(seeds).toContain(Array.from({ length: n }, () => ['F', ...Array.from({ length: L - 1 }, () => `P${b}`)].join(' ')).join(' | '));
-    }
-  });
+  fcTest.prop([arbSearchSpace({ maxSteps: 24 })])(
+    'are distinct members of the space, with the DDIM and DeepCache segments of each length',
+    (space: SearchSpace) => {
+      const seeds = baselineSeeds(space).map(formatSchedule);
+      expect(new Set(seeds).size).toBe(seeds.length);
+      for (const k of seeds) expect(space.contains(k)).toBe(true);
+      for (const L of space.segmentLengths) {
+        const n = space.steps / L;
+        expect(seeds).toContain(Array.from({ length: n }, () => ['F', ...Array.from({ length: L - 1 }, () => 'N')].join(' ')).join(' | '));
+        if (L > 1)
+          for (let b = 0; b < space.branches; b++)
+            expect(seeds).toContain(
+              Array.from({ length: n }, () => ['F', ...Array.from({ length: L - 1 }, () => `P${b}`)].join(' ')).join(' | '),
+            );
+      }
+    },
+  );
 });

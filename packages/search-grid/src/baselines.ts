@@ -1,11 +1,4 @@
-import {
-  ScheduleError,
-  deepCacheSchedule,
-  formatSchedule,
-  fullSchedule,
-  uniformSchedule,
-  type Schedule,
-} from '@flexiffusion/schedule';
+import { ScheduleError, deepCacheSchedule, formatSchedule, fullSchedule, uniformSchedule, type Schedule } from '@flexiffusion/schedule';
 import type { LabelledSchedule } from './list.js';
 
 /**
@@ -117,7 +110,8 @@ export function baselineGrid(steps: number, options: BaselineGridOptions): reado
     throw new ScheduleError('invalid-option', `Invalid branches ${String(B)}: expected an integer >= 0.`);
   }
   const ks = options.ddimSteps === undefined ? defaultDdimSteps(steps) : checkList('ddimSteps', options.ddimSteps, steps);
-  const intervals = options.intervals === undefined ? [2, 3, 5].filter((n) => n <= steps) : checkList('intervals', options.intervals, steps);
+  const intervals =
+    options.intervals === undefined ? [2, 3, 5].filter((n) => n <= steps) : checkList('intervals', options.intervals, steps);
   const out: BaselineSchedule[] = [];
   const seen = new Set<string>();
   const add = (label: string, family: BaselineFamily, params: BaselineSchedule['params'], schedule: Schedule): void => {

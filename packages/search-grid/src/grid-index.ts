@@ -60,7 +60,10 @@ export function scheduleAtIndex(space: SearchSpace, blocks: readonly GridBlock[]
   let i = index;
   const size = blocks.reduce((n, b) => n + b.count, 0n);
   if (i < 0n || i >= size) {
-    throw new ScheduleError('invalid-option', `Invalid grid index ${i}: expected an integer in 0..${size - 1n} (the space has ${size} members).`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid grid index ${i}: expected an integer in 0..${size - 1n} (the space has ${size} members).`,
+    );
   }
   for (const b of blocks) {
     if (i < b.count) {

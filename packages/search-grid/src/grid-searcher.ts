@@ -83,7 +83,11 @@ export function gridSearcher(options: GridSearcherOptions = {}): Searcher {
   const start = toBigInt('start', options.start ?? 0);
   const maxScan = options.maxScan ?? DEFAULT_MAX_SCAN;
   if (stride < 1n) throw new ScheduleError('invalid-option', `Invalid stride ${stride}: expected an integer >= 1.`);
-  if (start < 0n) throw new ScheduleError('invalid-option', `Invalid start ${start}: expected an integer >= 0 (an index into the space's enumeration order).`);
+  if (start < 0n)
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid start ${start}: expected an integer >= 0 (an index into the space's enumeration order).`,
+    );
   if (!Number.isSafeInteger(maxScan) || maxScan < 1) {
     throw new ScheduleError('invalid-option', `Invalid maxScan ${String(maxScan)}: expected an integer >= 1.`);
   }
@@ -116,7 +120,10 @@ export function gridSearcher(options: GridSearcherOptions = {}): Searcher {
       const blocks = gridBlocks(ctx.space);
       const size = ctx.space.size();
       if (start >= size) {
-        throw new ScheduleError('invalid-option', `Invalid start ${start}: expected an index in 0..${size - 1n} (the space has ${size} members).`);
+        throw new ScheduleError(
+          'invalid-option',
+          `Invalid start ${start}: expected an index in 0..${size - 1n} (the space has ${size} members).`,
+        );
       }
       const fromHistory = cursorFromHistory(ctx);
       let idx = cursor === undefined || fromHistory > cursor ? fromHistory : cursor;

@@ -38,7 +38,10 @@ function isLabelled(v: ScheduleLike): v is LabelledSchedule {
 /** Parse, validate and de-duplicate (first one wins) a list of schedules. */
 function normalise(what: string, items: readonly ScheduleLike[]): Schedule[] {
   if (!Array.isArray(items)) {
-    throw new ScheduleError('invalid-option', `Invalid ${what} ${String(items)}: expected an array of schedules (Schedule objects, notation strings or { label, schedule }).`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid ${what} ${String(items)}: expected an array of schedules (Schedule objects, notation strings or { label, schedule }).`,
+    );
   }
   const seen = new Set<string>();
   const out: Schedule[] = [];
@@ -48,7 +51,11 @@ function normalise(what: string, items: readonly ScheduleLike[]): Schedule[] {
       s = toSchedule(isLabelled(item) ? item.schedule : item);
     } catch (e) {
       const msg = e instanceof Error ? e.message : String(e);
-      throw new ScheduleError('invalid-option', `Invalid ${what}[${i}] ${JSON.stringify(isLabelled(item) ? item.label : typeof item === 'string' ? item : '<schedule>')}: ${msg}`, { cause: e });
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid ${what}[${i}] ${JSON.stringify(isLabelled(item) ? item.label : typeof item === 'string' ? item : '<schedule>')}: ${msg}`,
+        { cause: e },
+      );
     }
     const key = formatSchedule(s);
     if (seen.has(key)) return;
@@ -143,7 +150,10 @@ export function listSpace(schedules: readonly ScheduleLike[], options: { readonl
   members.forEach((s, i) => {
     const t = scheduleLength(s);
     if (t !== T) {
-      throw new ScheduleError('invalid-option', `Invalid schedules[${i}] ${JSON.stringify(formatSchedule(s))}: it has ${t} steps, expected ${T} like schedules[0].`);
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid schedules[${i}] ${JSON.stringify(formatSchedule(s))}: it has ${t} steps, expected ${T} like schedules[0].`,
+      );
     }
     for (const st of scheduleSteps(s)) if (st.kind === 'partial' && st.branch > maxBranch) maxBranch = st.branch;
   });
@@ -152,7 +162,10 @@ export function listSpace(schedules: readonly ScheduleLike[], options: { readonl
     throw new ScheduleError('invalid-option', `Invalid branches ${String(B)}: expected an integer >= ${maxBranch + 1}.`);
   }
   if (maxBranch >= B) {
-    throw new ScheduleError('invalid-option', `Invalid branches ${B}: a listed schedule uses branch ${maxBranch}; expected an integer >= ${maxBranch + 1}.`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid branches ${B}: a listed schedule uses branch ${maxBranch}; expected an integer >= ${maxBranch + 1}.`,
+    );
   }
   const keys = members.map(formatSchedule);
   const index = new Map(keys.map((k, i) => [k, i]));
@@ -174,9 +187,19 @@ export function listSpace(schedules: readonly ScheduleLike[], options: { readonl
     return i;
   };
   const checkLength = (L: number): void => {
-    if (L !== T) throw new ScheduleError('invalid-option', `Invalid segment length ${String(L)}: a list space has one segment length, ${T} (one gene per member).`);
+    if (L !== T)
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid segment length ${String(L)}: a list space has one segment length, ${T} (one gene per member).`,
+      );
   };
-  const description = Object.freeze({ steps: T, segmentLengths: lengths, branches: B, form: 'free' as const, members: Object.freeze([...keys]) });
+  const description = Object.freeze({
+    steps: T,
+    segmentLengths: lengths,
+    branches: B,
+    form: 'free' as const,
+    members: Object.freeze([...keys]),
+  });
 
   const space: SearchSpace = {
     steps: T,
@@ -207,7 +230,10 @@ export function listSpace(schedules: readonly ScheduleLike[], options: { readonl
       checkLength(L);
       const g = genes[0];
       if (genes.length !== 1 || g === undefined || !Number.isSafeInteger(g) || g < 0 || g >= n) {
-        throw new ScheduleError('invalid-option', `Invalid genes ${JSON.stringify(genes)}: a list space expects one integer in 0..${n - 1}.`);
+        throw new ScheduleError(
+          'invalid-option',
+          `Invalid genes ${JSON.stringify(genes)}: a list space expects one integer in 0..${n - 1}.`,
+        );
       }
       return members[g]!;
     },

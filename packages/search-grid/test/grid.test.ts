@@ -46,12 +46,15 @@ describe('gridScheduleAt / gridIndexOf', () => {
     });
   });
 
-  fcTest.prop([arbAny, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })])('decodes any index of a large space to a member, and back', ({ space }, raw) => {
-    const i = raw % space.size();
-    const s = gridScheduleAt(space, i);
-    expect(space.contains(s)).toBe(true);
-    expect(gridIndexOf(space, s)).toBe(i);
-  });
+  fcTest.prop([arbAny, fc.bigInt({ min: 0n, max: (1n << 64n) - 1n })])(
+    'decodes any index of a large space to a member, and back',
+    ({ space }, raw) => {
+      const i = raw % space.size();
+      const s = gridScheduleAt(space, i);
+      expect(space.contains(s)).toBe(true);
+      expect(gridIndexOf(space, s)).toBe(i);
+    },
+  );
 
   it('rejects an index outside the space, naming the range', () => {
     const space = createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1 });
@@ -62,14 +65,23 @@ describe('gridScheduleAt / gridIndexOf', () => {
 });
 
 describe('gridSearcher', () => {
-  fcTest.prop([arbSmall, fc.integer({ min: 1, max: 9 })])('enumerates exactly size() members, in order, with no repeats, then proposes nothing', ({ space, costProfile }, batch) => {
-    const r = drive(gridSearcher(), { space, costProfile, rounds: 1000, batch });
-    expect(r.done).toBe(true);
-    expect(r.proposed).toEqual(enumerated(space));
-    expect(BigInt(new Set(r.proposed).size)).toBe(space.size());
-  });
+  fcTest.prop([arbSmall, fc.integer({ min: 1, max: 9 })])(
+    'enumerates exactly size() members, in order, with no repeats, then proposes nothing',
+    ({ space, costProfile }, batch) => {
+      const r = drive(gridSearcher(), { space, costProfile, rounds: 1000, batch });
+      expect(r.done).toBe(true);
+      expect(r.proposed).toEqual(enumerated(space));
+      expect(BigInt(new Set(r.proposed).size)).toBe(space.size());
+    },
+  );
 
-  fcTest.prop([arbSmall, fc.integer({ min: 1, max: 9 }), fc.nat(), fc.integer({ min: 1, max: 8 }), fc.double({ min: 1, max: 4, noNaN: true })])(
+  fcTest.prop([
+    arbSmall,
+    fc.integer({ min: 1, max: 9 }),
+    fc.nat(),
+    fc.integer({ min: 1, max: 8 }),
+    fc.double({ min: 1, max: 4, noNaN: true }),
+  ])(
     'a strided subset under a constraint is exactly the feasible points start + j·stride',
     ({ space, costProfile }, strideRaw, startRaw, batch, minSpeedup) => {
       const size = Number(space.size());
@@ -95,7 +107,14 @@ describe('gridSearcher', () => {
     expect(r.done).toBe(true);
   });
 
-  fcTest.prop([arbAny, fc.integer({ min: 1, max: 5 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 4 }), fc.integer({ min: 1, max: 6 }), fc.bigInt({ min: 1n, max: 1n << 40n })])(
+  fcTest.prop([
+    arbAny,
+    fc.integer({ min: 1, max: 5 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.integer({ min: 1, max: 4 }),
+    fc.integer({ min: 1, max: 6 }),
+    fc.bigInt({ min: 1n, max: 1n << 40n }),
+  ])(
     'snapshot → restore (through JSON) continues identically; a fresh searcher derives the cursor from the history',
     ({ space, costProfile }, batch, r1, r2, seed, strideRaw) => {
       const stride = 1n + (strideRaw % (space.size() / 8n + 1n));
@@ -112,24 +131,44 @@ describe('gridSearcher', () => {
     },
   );
 
-  fcTest.prop([arbAny, fc.integer({ min: 1, max: 12 }), fc.integer({ min: 4, max: 24 }), fc.integer({ min: 1, max: 6 }), fc.double({ min: 1, max: 3, noNaN: true })], {
-    numRuns: 40,
-  })('resuming through runSearch with a MemoryTrialStore after a partial run gives the same trials as one run', async ({ space, costProfile }, n1, n2, batchSize, minSpeedup) => {
-    const stride = space.size() > 1000n ? space.size() / 997n : 1n;
-    const opts = { space, costProfile, evaluator: evaluatorFor(costProfile), minSpeedup, batchSize, seed: 1, maxIdleRounds: 2 };
-    const straight = await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: n2 });
-    const store = new MemoryTrialStore();
-    await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: Math.min(n1, n2), store });
-    const resumed = await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: n2, store });
-    expect(strip(resumed.trials)).toEqual(strip(straight.trials));
-    expect(resumed.stopReason).toBe(straight.stopReason);
-  });
+  fcTest.prop(
+    [
+      arbAny,
+      fc.integer({ min: 1, max: 12 }),
+      fc.integer({ min: 4, max: 24 }),
+      fc.integer({ min: 1, max: 6 }),
+      fc.double({ min: 1, max: 3, noNaN: true }),
+    ],
+    {
+      numRuns: 40,
+    },
+  )(
+    'resuming through runSearch with a MemoryTrialStore after a partial run gives the same trials as one run',
+    async ({ space, costProfile }, n1, n2, batchSize, minSpeedup) => {
+      const stride = space.size() > 1000n ? space.size() / 997n : 1n;
+      const opts = { space, costProfile, evaluator: evaluatorFor(costProfile), minSpeedup, batchSize, seed: 1, maxIdleRounds: 2 };
+      const straight = await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: n2 });
+      const store = new MemoryTrialStore();
+      await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: Math.min(n1, n2), store });
+      const resumed = await runSearch({ ...opts, searcher: gridSearcher({ stride }), trials: n2, store });
+      expect(strip(resumed.trials)).toEqual(strip(straight.trials));
+      expect(resumed.stopReason).toBe(straight.stopReason);
+    },
+  );
 
   it('evaluates every feasible member of a small space through runSearch, then stops as exhausted', async () => {
     const space = createSearchSpace({ steps: 12, segmentLengths: [4, 6], branches: 2 });
     const costProfile = { fullMacs: 100, partialMacs: [30, 60] };
     const feasible = enumerated(space).filter((k) => scheduleCost(k, costProfile).speedup >= 2);
-    const r = await runSearch({ space, searcher: gridSearcher(), evaluator: evaluatorFor(costProfile), costProfile, trials: 10_000, minSpeedup: 2, batchSize: 16 });
+    const r = await runSearch({
+      space,
+      searcher: gridSearcher(),
+      evaluator: evaluatorFor(costProfile),
+      costProfile,
+      trials: 10_000,
+      minSpeedup: 2,
+      batchSize: 16,
+    });
     expect(r.stopReason).toBe('exhausted');
     expect(r.trials.map((t) => t.schedule)).toEqual(feasible);
     expect(r.trials.every((t) => t.state === 'complete')).toBe(true);
@@ -144,9 +183,9 @@ describe('gridSearcher', () => {
   it('throws instead of scanning an infeasible region for ever', () => {
     const space = createSearchSpace({ steps: 12, segmentLengths: [1, 2], branches: 1 });
     // index 0 is the all-full schedule (speed-up 1); nothing below index 1 meets 1.5
-    expect(() => drive(gridSearcher({ maxScan: 1 }), { space, costProfile: { fullMacs: 10, partialMacs: [5] }, rounds: 1, batch: 4, minSpeedup: 1.5 })).toThrow(
-      /scanned maxScan = 1 grid points from index 0/,
-    );
+    expect(() =>
+      drive(gridSearcher({ maxScan: 1 }), { space, costProfile: { fullMacs: 10, partialMacs: [5] }, rounds: 1, batch: 4, minSpeedup: 1.5 }),
+    ).toThrow(/scanned maxScan = 1 grid points from index 0/);
   });
 
   it('validates its options, naming the bad value and the valid range', () => {
@@ -155,7 +194,9 @@ describe('gridSearcher', () => {
     expect(() => gridSearcher({ stride: 1.5 })).toThrow(/Invalid stride 1\.5/);
     expect(() => gridSearcher({ maxScan: 0 })).toThrow(/Invalid maxScan 0: expected an integer >= 1/);
     const space = createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1 });
-    expect(() => drive(gridSearcher({ start: 4 }), { space, costProfile: profile3, rounds: 1, batch: 1 })).toThrow(/Invalid start 4: expected an index in 0\.\.3/);
+    expect(() => drive(gridSearcher({ start: 4 }), { space, costProfile: profile3, rounds: 1, batch: 1 })).toThrow(
+      /Invalid start 4: expected an index in 0\.\.3/,
+    );
     const g = gridSearcher({ stride: 2 });
     expect(() => g.restore!({ version: 1, stride: '3', start: '0', cursor: null })).toThrow(/Invalid grid searcher state/);
     expect(() => g.restore!('nope')).toThrow(ScheduleError);

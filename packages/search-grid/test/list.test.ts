@@ -53,7 +53,9 @@ describe('listSpace', () => {
   it('rejects bad lists, naming the problem', () => {
     expect(() => listSpace([])).toThrow(/expected at least one schedule/);
     expect(() => listSpace(['F N', 'F N N'])).toThrow(/schedules\[1\] "F N N": it has 3 steps, expected 2/);
-    expect(() => listSpace(['F P2 N'], { branches: 2 })).toThrow(/Invalid branches 2: a listed schedule uses branch 2; expected an integer >= 3/);
+    expect(() => listSpace(['F P2 N'], { branches: 2 })).toThrow(
+      /Invalid branches 2: a listed schedule uses branch 2; expected an integer >= 3/,
+    );
     expect(() => listSpace(['F X'])).toThrow(/Invalid schedules\[0\] "F X"/);
     const space = listSpace(['F N', 'F P0']);
     expect(space.contains('F F')).toBe(false);
@@ -96,9 +98,20 @@ describe('listSearcher', () => {
     const space = createSearchSpace({ steps: 50, segmentLengths: [2, 5, 10], branches: 3 });
     const baselines = baselineGrid(50, { branches: 3 });
     const members = baselines.filter((b) => space.contains(b.schedule)).map((b) => b.label);
-    expect(members).toEqual(['DDIM-25', 'DDIM-10', 'DeepCache-N2-b0', 'DeepCache-N2-b1', 'DeepCache-N2-b2', 'DeepCache-N5-b0', 'DeepCache-N5-b1', 'DeepCache-N5-b2']);
+    expect(members).toEqual([
+      'DDIM-25',
+      'DDIM-10',
+      'DeepCache-N2-b0',
+      'DeepCache-N2-b1',
+      'DeepCache-N2-b2',
+      'DeepCache-N5-b0',
+      'DeepCache-N5-b1',
+      'DeepCache-N5-b2',
+    ]);
     const r = await runSearch({ space, searcher: listSearcher(baselines), evaluator, costProfile, trials: 100 });
-    expect(r.trials.map((t) => t.schedule)).toEqual(baselines.filter((b) => members.includes(b.label)).map((b) => formatSchedule(b.schedule)));
+    expect(r.trials.map((t) => t.schedule)).toEqual(
+      baselines.filter((b) => members.includes(b.label)).map((b) => formatSchedule(b.schedule)),
+    );
     for (const t of r.trials) expect(scheduleCost(t.schedule, costProfile).speedup).toBe(t.cost.speedup);
   });
 

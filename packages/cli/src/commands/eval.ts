@@ -30,7 +30,13 @@ export const evalSpec = {
 };
 
 /** Class accuracy of images under the feature network's logits (conditional models). */
-async function classAccuracy(extractor: OnnxFeatureExtractor, data: Float32Array, dims: readonly [number, number, number, number], labels: readonly number[], logitsName: string): Promise<number> {
+async function classAccuracy(
+  extractor: OnnxFeatureExtractor,
+  data: Float32Array,
+  dims: readonly [number, number, number, number],
+  labels: readonly number[],
+  logitsName: string,
+): Promise<number> {
   const out = await extractor.run(data, dims, [logitsName]);
   const logits = out[logitsName]!.data;
   const k = logits.length / dims[0];
@@ -74,7 +80,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const teacherStats = await setup.evaluator.teacherStats();
     bar.update(1, 'schedule');
     const [res] = await setup.evaluator.evaluate([schedule]);
-    if (!res || !res.ok) throw new Error(`evaluation failed: ${res && !res.ok ? res.reason : 'no result'}`);
+    if (!res?.ok) throw new Error(`evaluation failed: ${res && !res.ok ? res.reason : 'no result'}`);
     const images = setup.lastImages()!;
     bar.update(2, 'timing');
     // wall-clock: the schedule and the teacher on the same seeds, in this run
@@ -106,9 +112,11 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       rfid: res.objective,
       kid: res.metrics?.['kid'] ?? null,
       psnr: res.metrics?.['psnr'] ?? null,
-      classAccuracy: logitsName && setup.labels ? await classAccuracy(setup.extractor, images.data, images.dims, setup.labels, logitsName) : null,
+      classAccuracy:
+        logitsName && setup.labels ? await classAccuracy(setup.extractor, images.data, images.dims, setup.labels, logitsName) : null,
     };
-    for (const [k, v] of Object.entries(results)) console.log(`${k.padEnd(18)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`);
+    for (const [k, v] of Object.entries(results))
+      console.log(`${k.padEnd(18)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`);
     if (values.json) await writeJson(values.json, results);
     await setup.pool.dispose();
     return 0;

@@ -18,9 +18,11 @@ export async function reportCommand(argv: readonly string[]): Promise<number> {
     console.log(helpText('report', 'rebuild the report of a search folder', reportSpec, '[options] OUT'));
     return 0;
   }
-  if (positionals.length !== 1) throw new CliError('bad-option', `flexi report: expected one search folder, got ${positionals.length} (usage: flexi report OUT).`);
+  if (positionals.length !== 1)
+    throw new CliError('bad-option', `flexi report: expected one search folder, got ${positionals.length} (usage: flexi report OUT).`);
   const out = resolve(positionals[0]!);
-  if (!existsSync(join(out, 'settings.json'))) throw new CliError('bad-report', `flexi report: "${positionals[0]}" is not a search folder (no settings.json).`, { exitCode: 1 });
+  if (!existsSync(join(out, 'settings.json')))
+    throw new CliError('bad-report', `flexi report: "${positionals[0]}" is not a search folder (no settings.json).`, { exitCode: 1 });
   const path = await buildReport(out, { gridImages: values['grid-images'], device: values.device });
   console.log(`report: ${path}`);
   return 0;

@@ -33,7 +33,8 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
     const numClasses = model.manifest.conditioning?.numClasses ?? 0;
     let labels = balancedLabels(model, n);
     if (values.labels !== undefined) {
-      if (numClasses === 0) throw new CliError('bad-option', `flexi sample: --labels given but model "${values.model}" is not class-conditional.`);
+      if (numClasses === 0)
+        throw new CliError('bad-option', `flexi sample: --labels given but model "${values.model}" is not class-conditional.`);
       const given = parseIntList('sample', 'labels', values.labels, 0, numClasses - 1);
       labels = Array.from({ length: n }, (_, i) => given[i % given.length]!);
     }
@@ -54,7 +55,9 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
     bar.done();
     const out = resolve(values.out);
     await writeAtomic(out, gridPng(model, result, values.columns));
-    console.log(`schedule ${formatSchedule(schedule)}: ${cost.speedup.toFixed(2)}x fewer MACs; ${n} samples in ${seconds.toFixed(1)} s (${((seconds * 1000) / n).toFixed(1)} ms per sample)`);
+    console.log(
+      `schedule ${formatSchedule(schedule)}: ${cost.speedup.toFixed(2)}x fewer MACs; ${n} samples in ${seconds.toFixed(1)} s (${((seconds * 1000) / n).toFixed(1)} ms per sample)`,
+    );
     console.log(`wrote ${out}`);
     return 0;
   } finally {

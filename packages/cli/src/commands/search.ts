@@ -82,7 +82,10 @@ function parseLengths(text: string, T: number): number[] {
   for (const L of out) {
     if (!Number.isInteger(L) || L < 1 || T % L !== 0) {
       const divs = Array.from({ length: T }, (_, i) => i + 1).filter((d) => T % d === 0);
-      throw new CliError('bad-option', `flexi search: invalid --segment-lengths "${text}": ${L} does not divide T = ${T} (divisors: ${divs.join(', ')}).`);
+      throw new CliError(
+        'bad-option',
+        `flexi search: invalid --segment-lengths "${text}": ${L} does not divide T = ${T} (divisors: ${divs.join(', ')}).`,
+      );
     }
   }
   return out;
@@ -101,10 +104,15 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
   let trialsBudget = values.trials;
   if (values.resume !== undefined) {
     if (!existsSync(settingsPath)) {
-      throw new CliError('bad-resume', `flexi search: cannot resume "${values.resume}": no settings.json there (start a search with --out ${values.resume}).`);
+      throw new CliError(
+        'bad-resume',
+        `flexi search: cannot resume "${values.resume}": no settings.json there (start a search with --out ${values.resume}).`,
+      );
     }
     settings = await readJson<SearchSettings>(settingsPath);
-    if (!argv.includes('--trials')) trialsBudget = (await readJson<{ trials?: number }>(join(out, 'run.json')).catch(() => ({ trials: undefined }))).trials ?? trialsBudget;
+    if (!argv.includes('--trials'))
+      trialsBudget =
+        (await readJson<{ trials?: number }>(join(out, 'run.json')).catch(() => ({ trials: undefined }))).trials ?? trialsBudget;
   } else {
     const T = values['teacher-steps'];
     const teacherSampler = values['teacher-sampler'];
@@ -147,7 +155,12 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
   process.on('SIGTERM', onSigint);
   let setup: EvaluationSetup | undefined;
   try {
-    const space = createSearchSpace({ steps: settings.teacherSteps, segmentLengths: settings.segmentLengths, branches: model.branches, form: settings.form });
+    const space = createSearchSpace({
+      steps: settings.teacherSteps,
+      segmentLengths: settings.segmentLengths,
+      branches: model.branches,
+      form: settings.form,
+    });
     await writeJson(settingsPath, settings);
     await writeJson(join(out, 'run.json'), { trials: trialsBudget });
     let teacherBar: ReturnType<typeof createProgressBar> | undefined;
@@ -198,7 +211,14 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       meta,
       signal: ctrl.signal,
       onProgress: (p) =>
-        bar.update(p.evaluated, p.best ? `best ${p.best.cost.speedup.toFixed(2)}x rFID ${p.best.objective!.toFixed(3)}` : p.replayed > 0 ? `${p.replayed} from the store` : ''),
+        bar.update(
+          p.evaluated,
+          p.best
+            ? `best ${p.best.cost.speedup.toFixed(2)}x rFID ${p.best.objective!.toFixed(3)}`
+            : p.replayed > 0
+              ? `${p.replayed} from the store`
+              : '',
+        ),
     });
     bar.done(result.replayed > 0 ? `(${result.replayed} trials replayed from the store)` : '');
     const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, setup, out, values.baselines, ctrl.signal);
@@ -206,7 +226,9 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal: ctrl.signal });
     if (result.best) {
       console.log(`best schedule: ${result.best.schedule}`);
-      console.log(`  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, rFID ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${result.best.metrics?.['psnr']?.toFixed(2) ?? '–'} dB`);
+      console.log(
+        `  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, rFID ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${result.best.metrics?.['psnr']?.toFixed(2) ?? '–'} dB`,
+      );
     } else console.log(`no schedule reached ${settings.speedup}x (stopped: ${result.stopReason})`);
     console.log(`results: ${join(out, 'best.json')}, ${join(out, 'pareto.json')}, ${join(out, 'trials.jsonl')}`);
     console.log(`report:  ${reportPath}`);
@@ -238,7 +260,10 @@ async function evaluateBaselines(
   signal: AbortSignal,
 ): Promise<BaselineResult[]> {
   if (which === 'none') return [];
-  let grid = baselineGrid(settings.teacherSteps, { branches }).map((b) => ({ ...b, speedup: scheduleCost(b.schedule, costProfile).speedup }));
+  let grid = baselineGrid(settings.teacherSteps, { branches }).map((b) => ({
+    ...b,
+    speedup: scheduleCost(b.schedule, costProfile).speedup,
+  }));
   if (which === 'near') {
     const pick = (family: string) =>
       grid
@@ -266,7 +291,8 @@ async function evaluateBaselines(
   const results: BaselineResult[] = [];
   for (const b of grid) {
     const t = byKey.get(formatSchedule(b.schedule));
-    if (t?.state === 'complete') results.push({ label: b.label, schedule: t.schedule, speedup: t.cost.speedup, rfid: t.objective!, metrics: t.metrics ?? {} });
+    if (t?.state === 'complete')
+      results.push({ label: b.label, schedule: t.schedule, speedup: t.cost.speedup, rfid: t.objective!, metrics: t.metrics ?? {} });
   }
   return results;
 }
@@ -276,7 +302,10 @@ function summary(t: Trial) {
 }
 
 async function writeResults(out: string, result: SearchResult, baselines: BaselineResult[], settings: SearchSettings): Promise<void> {
-  await writeJson(join(out, 'best.json'), result.best ? { ...summary(result.best), teacherSteps: settings.teacherSteps, minSpeedup: settings.speedup } : null);
+  await writeJson(
+    join(out, 'best.json'),
+    result.best ? { ...summary(result.best), teacherSteps: settings.teacherSteps, minSpeedup: settings.speedup } : null,
+  );
   await writeJson(join(out, 'pareto.json'), result.pareto.map(summary));
   await writeJson(join(out, 'baselines.json'), baselines);
   // validate what we wrote round-trips through the DSL

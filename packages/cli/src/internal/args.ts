@@ -184,7 +184,9 @@ export function parseOptions<S extends OptionTable>(
       .filter(([, o]) => !o.hidden)
       .map(([k]) => `--${k}`)
       .join(', ');
-    throw new CliError('bad-option', `flexi ${command}: ${msg.replace(/\. To specify a positional.*$/s, '')}. Valid options: ${known}.`, { cause: e });
+    throw new CliError('bad-option', `flexi ${command}: ${msg.replace(/\. To specify a positional.*$/s, '')}. Valid options: ${known}.`, {
+      cause: e,
+    });
   }
   const values: Record<string, unknown> = {};
   for (const [name, o] of Object.entries(spec)) values[name] = o.parse(raw.values[name], { command, name });
@@ -236,14 +238,19 @@ export function helpText(command: string, summary: string, spec: OptionTable, us
 /** Parse a comma-separated list of integers ("0,1,2" or ranges "0-9"). */
 export function parseIntList(command: string, option: string, text: string, min: number, max: number): number[] {
   const out: number[] = [];
-  for (const part of text.split(',').map((p) => p.trim()).filter(Boolean)) {
+  for (const part of text
+    .split(',')
+    .map((p) => p.trim())
+    .filter(Boolean)) {
     const m = /^(-?\d+)(?:-(\d+))?$/.exec(part);
-    if (!m) throw new CliError('bad-option', `flexi ${command}: invalid --${option} "${text}": expected integers or ranges like "0,3,5-9".`);
+    if (!m)
+      throw new CliError('bad-option', `flexi ${command}: invalid --${option} "${text}": expected integers or ranges like "0,3,5-9".`);
     const a = Number(m[1]);
     const b = m[2] === undefined ? a : Number(m[2]);
     if (b < a) throw new CliError('bad-option', `flexi ${command}: invalid range "${part}" in --${option}: the end is below the start.`);
     for (let i = a; i <= b; i++) {
-      if (i < min || i > max) throw new CliError('bad-option', `flexi ${command}: --${option} value ${i} is out of range: expected ${min}..${max}.`);
+      if (i < min || i > max)
+        throw new CliError('bad-option', `flexi ${command}: --${option} value ${i} is out of range: expected ${min}..${max}.`);
       out.push(i);
     }
   }

@@ -87,7 +87,9 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         for (const seeds of seedChunks) {
           const labels = req.labels?.slice(offset, offset + seeds.length);
           offset += seeds.length;
-          parts.push(await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal, req.sampler) }));
+          parts.push(
+            await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal, req.sampler) }),
+          );
         }
         return joinBatches(parts);
       },
@@ -107,38 +109,50 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
       const w = idle.pop()!;
       const job = queue.shift()!;
       running.set(w, job);
-      w.postMessage({ type: 'generate', id: job.id, schedule: job.schedule, seeds: job.seeds, labels: job.labels, options: genOptions(undefined, job.sampler) });
+      w.postMessage({
+        type: 'generate',
+        id: job.id,
+        schedule: job.schedule,
+        seeds: job.seeds,
+        labels: job.labels,
+        options: genOptions(undefined, job.sampler),
+      });
     }
   };
   await Promise.all(
-    Array.from({ length: concurrency }, () =>
-      new Promise<void>((resolveReady, rejectReady) => {
-        // Workers use the backend the main thread resolved (`--device auto` is decided once).
-        const device = settings.device === 'auto' ? local.backend.name : settings.device;
-        const w = new Worker(workerUrl, { workerData: { model: settings.model, device, threads } });
-        workers.push(w);
-        w.on('message', (m: { type: string; id?: number; samples?: Float32Array; shape?: [number, number, number, number]; error?: string }) => {
-          if (m.type === 'ready') {
-            idle.push(w);
-            resolveReady();
-            return;
-          }
-          const job = running.get(w);
-          running.delete(w);
-          idle.push(w);
-          if (job) {
-            if (m.type === 'result') job.resolve({ samples: m.samples!, shape: m.shape! });
-            else job.reject(new Error(m.error ?? 'worker failed'));
-          }
-          pump();
-        });
-        w.on('error', (e) => {
-          failure = e;
-          rejectReady(e);
-          const job = running.get(w);
-          if (job) job.reject(e);
-        });
-      }),
+    Array.from(
+      { length: concurrency },
+      () =>
+        new Promise<void>((resolveReady, rejectReady) => {
+          // Workers use the backend the main thread resolved (`--device auto` is decided once).
+          const device = settings.device === 'auto' ? local.backend.name : settings.device;
+          const w = new Worker(workerUrl, { workerData: { model: settings.model, device, threads } });
+          workers.push(w);
+          w.on(
+            'message',
+            (m: { type: string; id?: number; samples?: Float32Array; shape?: [number, number, number, number]; error?: string }) => {
+              if (m.type === 'ready') {
+                idle.push(w);
+                resolveReady();
+                return;
+              }
+              const job = running.get(w);
+              running.delete(w);
+              idle.push(w);
+              if (job) {
+                if (m.type === 'result') job.resolve({ samples: m.samples!, shape: m.shape! });
+                else job.reject(new Error(m.error ?? 'worker failed'));
+              }
+              pump();
+            },
+          );
+          w.on('error', (e) => {
+            failure = e;
+            rejectReady(e);
+            const job = running.get(w);
+            if (job) job.reject(e);
+          });
+        }),
     ),
   );
   return {
@@ -154,11 +168,15 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         return new Promise<{ samples: Float32Array; shape: [number, number, number, number] }>((resolve, reject) => {
           const job: Job = { id: nextId++, schedule: key, seeds, labels, sampler: req.sampler, resolve, reject };
           queue.push(job);
-          req.signal?.addEventListener('abort', () => {
-            const i = queue.indexOf(job);
-            if (i >= 0) queue.splice(i, 1);
-            reject(req.signal!.reason ?? new Error('aborted'));
-          }, { once: true });
+          req.signal?.addEventListener(
+            'abort',
+            () => {
+              const i = queue.indexOf(job);
+              if (i >= 0) queue.splice(i, 1);
+              reject(req.signal!.reason ?? new Error('aborted'));
+            },
+            { once: true },
+          );
         });
       });
       pump();

@@ -40,7 +40,9 @@ export async function openModel(command: string, nameOrDir: string, options: Run
       onFallback: ({ name, error }) => fallbacks.push(`${name} unavailable: ${error instanceof Error ? error.message : String(error)}`),
     });
     if (options.device === 'auto') {
-      process.stderr.write(`flexi ${command}: --device auto chose ${model.backend.description}${fallbacks.length ? ` (${fallbacks.join('; ')})` : ''}\n`);
+      process.stderr.write(
+        `flexi ${command}: --device auto chose ${model.backend.description}${fallbacks.length ? ` (${fallbacks.join('; ')})` : ''}\n`,
+      );
     }
     return model;
   } catch (e) {

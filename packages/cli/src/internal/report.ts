@@ -38,11 +38,25 @@ export async function buildReport(
   const wanted: GridEntry[] = [];
   if (options.gridImages > 0) {
     const T = settings.teacherSteps;
-    wanted.push({ file: 'grid-teacher.png', label: `teacher (${T} full steps)`, schedule: formatSchedule(fullSchedule(T)), ...(settings.teacherSampler ? { sampler: settings.teacherSampler } : {}) });
-    if (best) wanted.push({ file: 'grid-best.png', label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, rFID ${best.objective!.toFixed(3)}`, schedule: best.schedule });
+    wanted.push({
+      file: 'grid-teacher.png',
+      label: `teacher (${T} full steps)`,
+      schedule: formatSchedule(fullSchedule(T)),
+      ...(settings.teacherSampler ? { sampler: settings.teacherSampler } : {}),
+    });
+    if (best)
+      wanted.push({
+        file: 'grid-best.png',
+        label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, rFID ${best.objective!.toFixed(3)}`,
+        schedule: best.schedule,
+      });
     const fastest = pareto.at(-1);
     if (fastest && fastest.number !== best?.number) {
-      wanted.push({ file: 'grid-fastest.png', label: `fastest on the Pareto front: ${fastest.cost.speedup.toFixed(2)}×, rFID ${fastest.objective!.toFixed(3)}`, schedule: fastest.schedule });
+      wanted.push({
+        file: 'grid-fastest.png',
+        label: `fastest on the Pareto front: ${fastest.cost.speedup.toFixed(2)}×, rFID ${fastest.objective!.toFixed(3)}`,
+        schedule: fastest.schedule,
+      });
     }
   }
   const gridIndex = existsSync(join(out, 'grids.json')) ? await readJson<Record<string, string>>(join(out, 'grids.json')) : {};
@@ -55,7 +69,14 @@ export async function buildReport(
     try {
       if (!pool) {
         pool = await createGeneratorPool(
-          { model: settings.model, device: options.device ?? 'cpu', sampler: settings.sampler, nullMode: settings.nullMode, guidanceScale: settings.guidance ?? undefined, batchSize: settings.genBatch },
+          {
+            model: settings.model,
+            device: options.device ?? 'cpu',
+            sampler: settings.sampler,
+            nullMode: settings.nullMode,
+            guidanceScale: settings.guidance ?? undefined,
+            batchSize: settings.genBatch,
+          },
           1,
           model,
         );
@@ -66,7 +87,13 @@ export async function buildReport(
       const numClasses = model.manifest.conditioning?.numClasses ?? 0;
       const columns = numClasses > 0 && n % numClasses === 0 ? numClasses : Math.ceil(Math.sqrt(n));
       for (const g of missing) {
-        const r = await pool.generate({ schedule: parseSchedule(g.schedule), seeds, labels: numClasses > 0 ? labels : undefined, signal: options.signal, sampler: g.sampler });
+        const r = await pool.generate({
+          schedule: parseSchedule(g.schedule),
+          seeds,
+          labels: numClasses > 0 ? labels : undefined,
+          signal: options.signal,
+          sampler: g.sampler,
+        });
         await writeAtomic(join(out, g.file), gridPng(model, r, columns));
         gridIndex[g.file] = g.schedule;
         await writeAtomic(join(out, 'grids.json'), JSON.stringify(gridIndex, null, 2));
@@ -76,7 +103,13 @@ export async function buildReport(
     }
   }
   const grids: ReportGrid[] = [];
-  for (const g of wanted) grids.push({ label: g.label, schedule: g.schedule, png: new Uint8Array(await readFile(join(out, g.file))), note: 'same seeds and labels' });
+  for (const g of wanted)
+    grids.push({
+      label: g.label,
+      schedule: g.schedule,
+      png: new Uint8Array(await readFile(join(out, g.file))),
+      note: 'same seeds and labels',
+    });
   const html = renderReport({
     title: `Flexiffusion search on "${settings.model}" (${settings.searcher}, ≥ ${settings.speedup}×)`,
     createdAt: new Date().toISOString(),

@@ -3,7 +3,8 @@ import { CliError } from './args.js';
 
 /** Parse a --schedule value; an error quotes the schedule with the bad position marked »like this«. */
 export function scheduleArg(command: string, option: string, text: string | undefined, branches: number): Schedule {
-  if (text === undefined) throw new CliError('missing-option', `flexi ${command}: --${option} is required (e.g. --${option} "F P0 N N | F P0 N N").`);
+  if (text === undefined)
+    throw new CliError('missing-option', `flexi ${command}: --${option} is required (e.g. --${option} "F P0 N N | F P0 N N").`);
   try {
     return parseSchedule(text, { branches });
   } catch (e) {

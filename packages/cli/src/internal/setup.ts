@@ -17,7 +17,11 @@ import { openModelSession, readModelFile, type CliModel } from './model.js';
 export async function openExtractor(command: string, model: CliModel): Promise<OnnxFeatureExtractor> {
   const fn = model.manifest.featureNetwork;
   if (!fn) {
-    throw new CliError('no-feature-network', `flexi ${command}: model "${model.manifest.name}" has no featureNetwork in its manifest: rFID needs one.`, { exitCode: 1 });
+    throw new CliError(
+      'no-feature-network',
+      `flexi ${command}: model "${model.manifest.name}" has no featureNetwork in its manifest: rFID needs one.`,
+      { exitCode: 1 },
+    );
   }
   const session = await openModelSession(model, fn.file, 'features');
   const { range = [-1, 1], crop } = model.imageOptions;
@@ -83,7 +87,13 @@ export async function createEvaluationSetup(
   let last: { data: Float32Array; dims: [number, number, number, number] } | undefined;
   const evaluator = createRfidEvaluator({
     generate: async (schedule, req) => {
-      const r = await pool.generate({ schedule, seeds: req.seeds, labels: req.labels, signal: req.signal, ...(schedule === teacher && s.teacherSampler ? { sampler: s.teacherSampler } : {}) });
+      const r = await pool.generate({
+        schedule,
+        seeds: req.seeds,
+        labels: req.labels,
+        signal: req.signal,
+        ...(schedule === teacher && s.teacherSampler ? { sampler: s.teacherSampler } : {}),
+      });
       last = { data: r.samples, dims: [...r.shape] };
       return { data: r.samples, dims: [...r.shape] };
     },
@@ -95,7 +105,12 @@ export async function createEvaluationSetup(
     cache: fileStatsCache(s.cacheDir),
     modelId: `${model.manifest.name}:${model.manifest.unet.sha256 ?? 'unhashed'}`,
     // keys the teacher's cached statistics: the teacher's own sampler settings
-    sampler: { sampler: s.teacherSampler ?? s.sampler, guidance: s.guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1, nullMode: s.nullMode, batchSize: s.batchSize },
+    sampler: {
+      sampler: s.teacherSampler ?? s.sampler,
+      guidance: s.guidanceScale ?? model.manifest.conditioning?.defaultGuidanceScale ?? 1,
+      nullMode: s.nullMode,
+      batchSize: s.batchSize,
+    },
     ...(onProgress ? { onProgress } : {}),
   });
   return { pool, extractor, evaluator, teacher, seeds, labels, lastImages: () => last };

@@ -24,14 +24,7 @@ const JB = 128;
  *
  * @internal
  */
-export function gemmABt(
-  a: Float64Array,
-  b: Float64Array,
-  m: number,
-  n: number,
-  k: number,
-  options: GemmOptions = {},
-): Float64Array {
+export function gemmABt(a: Float64Array, b: Float64Array, m: number, n: number, k: number, options: GemmOptions = {}): Float64Array {
   const sym = options.symmetric === true;
   const aUp = options.aUpper === true;
   const bUp = options.bUpper === true;

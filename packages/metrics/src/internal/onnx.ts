@@ -4,8 +4,7 @@ import type { OnnxSession, TensorFactory } from '../onnx-session.js';
 import { describe } from './validate.js';
 
 /** @internal */
-export const defaultTensorFactory: TensorFactory = (type, data, dims) =>
-  new Tensor(type, data as Float32Array, dims as number[]);
+export const defaultTensorFactory: TensorFactory = (type, data, dims) => new Tensor(type, data as Float32Array, dims as number[]);
 
 /** @internal */
 export function checkSessionNames(session: OnnxSession, inputs: readonly string[], outputs: readonly string[]): void {

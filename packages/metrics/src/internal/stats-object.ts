@@ -53,11 +53,17 @@ export function checkStats(s: unknown, what = 'statistics'): FeatureStats {
     );
   }
   if (!(st.mean instanceof Float64Array) || st.mean.length !== d) {
-    throw new MetricsError('invalid-argument', `Invalid ${what}: mean is ${describe(st.mean)}, expected a Float64Array of length dim = ${d}.`);
+    throw new MetricsError(
+      'invalid-argument',
+      `Invalid ${what}: mean is ${describe(st.mean)}, expected a Float64Array of length dim = ${d}.`,
+    );
   }
   if (st.features !== undefined) {
     if (!(st.features instanceof Float32Array) && !(st.features instanceof Float64Array)) {
-      throw new MetricsError('invalid-argument', `Invalid ${what}: features is ${describe(st.features)}, expected a Float32Array or Float64Array.`);
+      throw new MetricsError(
+        'invalid-argument',
+        `Invalid ${what}: features is ${describe(st.features)}, expected a Float32Array or Float64Array.`,
+      );
     }
     if (st.features.length !== st.count * d) {
       throw new MetricsError(
@@ -76,7 +82,10 @@ export function checkCov(st: FeatureStats, what: string): Float64Array {
   const d = st.dim;
   const cov = st.cov;
   if (!(cov instanceof Float64Array) || cov.length !== d * d) {
-    throw new MetricsError('invalid-argument', `Invalid ${what}: cov is ${describe(cov)}, expected a Float64Array of length dim² = ${d * d}.`);
+    throw new MetricsError(
+      'invalid-argument',
+      `Invalid ${what}: cov is ${describe(cov)}, expected a Float64Array of length dim² = ${d * d}.`,
+    );
   }
   return cov;
 }

@@ -21,7 +21,10 @@ export function checkCommonOptions(o: CommonBackendOptions): void {
     throw new RuntimeError('invalid-option', `Invalid numThreads ${String(o.numThreads)}: expected an integer >= 1.`);
   }
   if (o.logLevel !== undefined && !LOG_LEVELS.includes(o.logLevel)) {
-    throw new RuntimeError('invalid-option', `Invalid logLevel ${JSON.stringify(o.logLevel)}. Should be one of: ${LOG_LEVELS.map((l) => `"${l}"`).join(', ')}.`);
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid logLevel ${JSON.stringify(o.logLevel)}. Should be one of: ${LOG_LEVELS.map((l) => `"${l}"`).join(', ')}.`,
+    );
   }
   const p = o.wasmPaths;
   if (p !== undefined && typeof p !== 'string' && (typeof p !== 'object' || p === null)) {
@@ -56,7 +59,9 @@ export function exclusive<T>(ort: OrtModule, operation: () => Promise<T>): Promi
 /** A session whose `run` and `release` go through {@link exclusive}; everything else is the session's own. */
 function serialized(ort: OrtModule, session: OrtWeb.InferenceSession): OrtWeb.InferenceSession {
   const run = ((...args: Parameters<OrtWeb.InferenceSession['run']>) =>
-    exclusive(ort, () => (session.run as (...a: unknown[]) => Promise<OrtWeb.InferenceSession.ReturnType>)(...args))) as OrtWeb.InferenceSession['run'];
+    exclusive(ort, () =>
+      (session.run as (...a: unknown[]) => Promise<OrtWeb.InferenceSession.ReturnType>)(...args),
+    )) as OrtWeb.InferenceSession['run'];
   const release = (): Promise<void> => exclusive(ort, () => session.release());
   return new Proxy(session, {
     get(target, prop) {
@@ -69,7 +74,11 @@ function serialized(ort: OrtModule, session: OrtWeb.InferenceSession): OrtWeb.In
 }
 
 /** Create a session through {@link exclusive}, serialized as above. @internal */
-export async function createSerially(ort: OrtModule, model: Uint8Array, options: OrtWeb.InferenceSession.SessionOptions): Promise<OrtWeb.InferenceSession> {
+export async function createSerially(
+  ort: OrtModule,
+  model: Uint8Array,
+  options: OrtWeb.InferenceSession.SessionOptions,
+): Promise<OrtWeb.InferenceSession> {
   return serialized(ort, await exclusive(ort, () => ort.InferenceSession.create(model, options)));
 }
 
@@ -106,9 +115,13 @@ export function ortBackend(config: OrtBackendConfig): Backend {
         try {
           return await createSerially(ort, model, optionsFor(info));
         } catch (cause) {
-          throw new RuntimeError('session-failed', `onnxruntime-web could not open ${info?.label ?? 'a model'} on ${config.name}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-            cause,
-          });
+          throw new RuntimeError(
+            'session-failed',
+            `onnxruntime-web could not open ${info?.label ?? 'a model'} on ${config.name}: ${cause instanceof Error ? cause.message : String(cause)}`,
+            {
+              cause,
+            },
+          );
         }
       },
     };

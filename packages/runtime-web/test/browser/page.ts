@@ -59,7 +59,12 @@ const harness = {
       deviceResident: m.backend.deviceResident,
       costProfile: m.costProfile,
       cacheInfo: m.unet.cacheInfo,
-      unetDownload: { events: unet.length, first: unet[0], last: unet[unet.length - 1], monotonic: unet.every((p, i) => i === 0 || p.loaded >= unet[i - 1]!.loaded) },
+      unetDownload: {
+        events: unet.length,
+        first: unet[0],
+        last: unet[unet.length - 1],
+        monotonic: unet.every((p, i) => i === 0 || p.loaded >= unet[i - 1]!.loaded),
+      },
     };
   },
 
@@ -110,7 +115,12 @@ const harness = {
    */
   async perStep(kind: PageKind, schedule: string, count: number, repeats: number) {
     const m = await model(kind);
-    const opts = { schedule, labels: Array.from({ length: count }, (_, i) => i % 10), seeds: Array.from({ length: count }, (_, i) => i), guidanceScale: 2 };
+    const opts = {
+      schedule,
+      labels: Array.from({ length: count }, (_, i) => i % 10),
+      seeds: Array.from({ length: count }, (_, i) => i),
+      guidanceScale: 2,
+    };
     let evals = 0;
     const first = await m.generate({ ...opts, onProgress: () => evals++ });
     const ts: number[] = [];
@@ -134,7 +144,12 @@ const harness = {
       [u.inputs.timestep]: new Tensor('int64', new BigInt64Array(n).fill(500n), [n]),
       [u.inputs.classLabels!]: new Tensor('int64', new BigInt64Array(n).fill(3n), [n]),
     };
-    const gen = { schedule, labels: Array.from({ length: batch }, (_, i) => i % 10), seeds: Array.from({ length: batch }, (_, i) => i), guidanceScale: 2 };
+    const gen = {
+      schedule,
+      labels: Array.from({ length: batch }, (_, i) => i % 10),
+      seeds: Array.from({ length: batch }, (_, i) => i),
+      guidanceScale: 2,
+    };
     const release = (ts: readonly { location: string; dispose(): void }[]) => ts.forEach((t) => t.location === 'gpu-buffer' && t.dispose());
     type Times = { full: number[]; partial: number[][]; schedule: number[] };
     const times: Record<'keep' | 'host', Times> = {

@@ -40,9 +40,13 @@ export function parseModel(bytes: Uint8Array, what = 'model'): ModelProto {
   try {
     model = fromBinary(ModelProtoSchema, bytes);
   } catch (cause) {
-    throw new RuntimeError('invalid-model', `Could not parse ${what} as an ONNX ModelProto (${bytes.byteLength} bytes): ${String(cause)}.`, {
-      cause,
-    });
+    throw new RuntimeError(
+      'invalid-model',
+      `Could not parse ${what} as an ONNX ModelProto (${bytes.byteLength} bytes): ${String(cause)}.`,
+      {
+        cause,
+      },
+    );
   }
   if (!model.graph) {
     throw new RuntimeError('invalid-model', `The ${what} has no graph: expected an ONNX ModelProto with a graph.`);
@@ -130,7 +134,12 @@ export function bareValueInfo(name: string): ValueInfoProto {
 }
 
 /** A tensor ValueInfo with an element type and a rank whose dims are all unknown (or `dims`). */
-export function tensorValueInfo(name: string, elemType: number, rank: number | null, dims?: readonly (number | string | null)[]): ValueInfoProto {
+export function tensorValueInfo(
+  name: string,
+  elemType: number,
+  rank: number | null,
+  dims?: readonly (number | string | null)[],
+): ValueInfoProto {
   const tensor = create(TypeProto_TensorSchema, { elemType });
   if (rank !== null) {
     tensor.shape = create(TensorShapeProtoSchema, {

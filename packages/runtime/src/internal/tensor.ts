@@ -13,7 +13,10 @@ export function filledTensor(type: string, value: number, n: number): Tensor {
     case 'float16':
       return new Tensor('float16', new Uint16Array(n).fill(toHalf(value)), [n]);
     default:
-      throw new RuntimeError('unsupported', `Unsupported timestep type ${JSON.stringify(type)}. Should be one of: "int64", "int32", "float32", "float16".`);
+      throw new RuntimeError(
+        'unsupported',
+        `Unsupported timestep type ${JSON.stringify(type)}. Should be one of: "int64", "int32", "float32", "float16".`,
+      );
   }
 }
 
@@ -80,12 +83,12 @@ export function toHalf(v: number): number {
     let half = mant >>> shift;
     const rem = mant & ((1 << shift) - 1);
     const mid = 1 << (shift - 1);
-    if (rem > mid || (rem === mid && (half & 1))) half++;
+    if (rem > mid || (rem === mid && half & 1)) half++;
     return sign | half;
   }
   let half = (e << 10) | (mant >>> 13);
   const rem = mant & 0x1fff;
-  if (rem > 0x1000 || (rem === 0x1000 && (half & 1))) half++;
+  if (rem > 0x1000 || (rem === 0x1000 && half & 1)) half++;
   e = half;
   return sign | e;
 }

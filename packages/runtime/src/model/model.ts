@@ -186,7 +186,12 @@ export class Model {
         onStep: (info) => {
           if (!info.evaluated) return;
           done++;
-          report({ phase: 'sample', completed: done, total: totalUnits, message: `batch ${b + 1}/${batches}, step ${info.step}/${info.steps}` });
+          report({
+            phase: 'sample',
+            completed: done,
+            total: totalUnits,
+            message: `batch ${b + 1}/${batches}, step ${info.step}/${info.steps}`,
+          });
         },
       });
       if (decoding.latent) {
@@ -218,7 +223,10 @@ export class Model {
   }> {
     this.#check();
     if (!this.pipeline.decoding.latent) {
-      throw new RuntimeError('unsupported', `Model ${JSON.stringify(this.manifest.name)} (family ${this.manifest.family}) has no VAE decoder.`);
+      throw new RuntimeError(
+        'unsupported',
+        `Model ${JSON.stringify(this.manifest.name)} (family ${this.manifest.family}) has no VAE decoder.`,
+      );
     }
     return this.pipeline.decoding.decode(latents, count);
   }
@@ -235,7 +243,10 @@ export class Model {
     this.#check();
     const stage = this.pipeline.conditioning.find((s): s is PromptStage => s instanceof PromptStage);
     if (!stage) {
-      throw new RuntimeError('unsupported', `Model ${JSON.stringify(this.manifest.name)} (family ${this.manifest.family}) has no text encoder.`);
+      throw new RuntimeError(
+        'unsupported',
+        `Model ${JSON.stringify(this.manifest.name)} (family ${this.manifest.family}) has no text encoder.`,
+      );
     }
     return stage.encode(prompts);
   }

@@ -50,7 +50,11 @@ function isActive(b: unknown): b is ActiveBackend {
 export async function startBackend(options: Pick<OpenModelOptions, 'backend' | 'onFallback' | 'signal'>): Promise<ActiveBackend> {
   const given = (options as Partial<OpenModelOptions>).backend;
   if (isActive(given)) return given;
-  const list = Array.isArray(given) ? (given as readonly Backend[]) : given && typeof (given as Backend).init === 'function' ? [given as Backend] : null;
+  const list = Array.isArray(given)
+    ? (given as readonly Backend[])
+    : given && typeof (given as Backend).init === 'function'
+      ? [given as Backend]
+      : null;
   if (!list) {
     throw new RuntimeError(
       'invalid-option',
@@ -210,7 +214,10 @@ export async function openModel(options: OpenModelOptions): Promise<Model> {
     const sampleType = inputType(summary, u.inputs.sample, 'float32');
     const timestepType = u.timestepType ?? inputType(summary, u.inputs.timestep, 'int64');
     const probeFeeds: Record<string, Tensor> = {
-      [u.inputs.sample]: floatTensor(sampleType, new Float32Array(u.sampleShape[0] * u.sampleShape[1] * u.sampleShape[2]), [1, ...u.sampleShape]),
+      [u.inputs.sample]: floatTensor(sampleType, new Float32Array(u.sampleShape[0] * u.sampleShape[1] * u.sampleShape[2]), [
+        1,
+        ...u.sampleShape,
+      ]),
       [u.inputs.timestep]: filledTensor(timestepType, Math.floor(manifest.scheduler.trainTimesteps / 2), 1),
     };
     const neutral = { labels: [manifest.conditioning?.unconditionalLabel ?? 0], prompts: [''], negativePrompts: [''] };

@@ -81,7 +81,11 @@ export async function profileModel(model: ProfiledModel, options: ProfileOptions
   const { manifest: m, unet, sampleShape } = model;
   const size = sampleShape[0] * sampleShape[1] * sampleShape[2];
   throwIfAborted(options.signal, 'Generation');
-  const neutral = { labels: new Array<number>(n).fill(0), prompts: new Array<string>(n).fill(''), negativePrompts: new Array<string>(n).fill('') };
+  const neutral = {
+    labels: new Array<number>(n).fill(0),
+    prompts: new Array<string>(n).fill(''),
+    negativePrompts: new Array<string>(n).fill(''),
+  };
   const feeds: Record<string, Tensor> = {};
   for (const stage of model.conditioning) Object.assign(feeds, await stage.feeds(neutral, guided));
   const mb = guided ? 2 * n : n;

@@ -106,7 +106,10 @@ export function resolveRequest(
   }
   const seeds = o.seeds ?? (o.initialNoise ? undefined : Array.from({ length: n }, (_, i) => i));
   if ((o.eta ?? 0) > 0 && !seeds) {
-    throw new RuntimeError('invalid-option', 'eta > 0 needs seeds (the per-step noise is keyed by seed and step); initialNoise alone is not enough.');
+    throw new RuntimeError(
+      'invalid-option',
+      'eta > 0 needs seeds (the per-step noise is keyed by seed and step); initialNoise alone is not enough.',
+    );
   }
   const w = guidance(o, m, model.conditioning.length > 0);
   return { n, plan, sampler, batchSize, seeds, guidanceScale: w, conditions: conditions(o, m, model.conditioning, n) };

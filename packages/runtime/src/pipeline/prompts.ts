@@ -96,7 +96,9 @@ export class PromptStage implements ConditioningStage {
     const L = tokenizer.maxLength;
     const ids = new Int32Array(prompts.length * L);
     prompts.forEach((p, i) => ids.set(tokenizer.encode(p), i * L));
-    const out = (await runSession(session, { [input]: intTensor(inputType, ids, [prompts.length, L]) }, [output], 'the text encoder'))[output]!;
+    const out = (await runSession(session, { [input]: intTensor(inputType, ids, [prompts.length, L]) }, [output], 'the text encoder'))[
+      output
+    ]!;
     return { embeddings: await readFloat32(out), shape: out.dims.map(Number) };
   }
 

@@ -15,9 +15,7 @@ import type { Trial } from './contracts.js';
 export function paretoFront(trials: readonly Trial[]): readonly Trial[] {
   const done = trials.filter((t) => t.state === 'complete' && typeof t.objective === 'number');
   // sort by speed-up descending, then objective ascending; sweep keeping strictly better objectives
-  const sorted = [...done].sort(
-    (a, b) => b.cost.speedup - a.cost.speedup || a.objective! - b.objective! || a.number - b.number,
-  );
+  const sorted = [...done].sort((a, b) => b.cost.speedup - a.cost.speedup || a.objective! - b.objective! || a.number - b.number);
   const front: Trial[] = [];
   let best = Infinity;
   for (const t of sorted) {
@@ -42,11 +40,7 @@ export function bestTrial(trials: readonly Trial[], minSpeedup = 1): Trial | und
   let best: Trial | undefined;
   for (const t of trials) {
     if (t.state !== 'complete' || typeof t.objective !== 'number' || t.cost.speedup < minSpeedup) continue;
-    if (
-      !best ||
-      t.objective < best.objective! ||
-      (t.objective === best.objective && t.cost.speedup > best.cost.speedup)
-    ) {
+    if (!best || t.objective < best.objective! || (t.objective === best.objective && t.cost.speedup > best.cost.speedup)) {
       best = t;
     }
   }

@@ -4,15 +4,7 @@ import { formatSchedule } from '../notation.js';
 import { createRng } from '../rng.js';
 import type { Schedule } from '../schedule.js';
 import type { SearchSpace } from '../space.js';
-import type {
-  EvaluationResult,
-  Evaluator,
-  SearchContext,
-  SearchHeader,
-  Searcher,
-  Trial,
-  TrialStore,
-} from './contracts.js';
+import type { EvaluationResult, Evaluator, SearchContext, SearchHeader, Searcher, Trial, TrialStore } from './contracts.js';
 import { MemoryTrialStore } from './memory-store.js';
 import { bestTrial, paretoFront } from './pareto.js';
 
@@ -146,7 +138,10 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
   checkPositiveInt('maxIdleRounds', maxIdle);
   checkPositiveInt('seed', seed, Number.MIN_SAFE_INTEGER);
   if (typeof minSpeedup !== 'number' || !Number.isFinite(minSpeedup) || minSpeedup <= 0) {
-    throw new ScheduleError('invalid-option', `Invalid minSpeedup ${String(minSpeedup)}: expected a finite number > 0 (1 = no constraint).`);
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid minSpeedup ${String(minSpeedup)}: expected a finite number > 0 (1 = no constraint).`,
+    );
   }
   if (profile.partialMacs.length < space.branches) {
     throw new ScheduleError(
@@ -205,11 +200,11 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
     if (t.state !== 'pruned') evaluated++;
     onProgress?.({ evaluated, budget: options.trials, replayed, best: bestTrial(history, minSpeedup), trial: t });
   };
-  const context = (): SearchContext =>
-    Object.freeze({ space, history: Object.freeze([...history]), rng, minSpeedup, cost: costOf });
+  const context = (): SearchContext => Object.freeze({ space, history: Object.freeze([...history]), rng, minSpeedup, cost: costOf });
 
   while (evaluated < options.trials) {
-    if (signal?.aborted) throw new ScheduleError('aborted', 'The search was aborted; finished trials are kept in the store.', { cause: signal.reason });
+    if (signal?.aborted)
+      throw new ScheduleError('aborted', 'The search was aborted; finished trials are kept in the store.', { cause: signal.reason });
     const want = Math.min(batchSize, options.trials - evaluated);
     const candidates = searcher.ask(context(), want).slice(0, want);
     if (candidates.length === 0) {
@@ -241,7 +236,16 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
         );
       }
       if (pruneReason !== undefined) {
-        const t = old ?? freezeTrial({ number, schedule: key, state: 'pruned', cost: cost ?? { macs: NaN, speedup: NaN }, reason: pruneReason, durationMs: 0 });
+        const t =
+          old ??
+          freezeTrial({
+            number,
+            schedule: key,
+            state: 'pruned',
+            cost: cost ?? { macs: NaN, speedup: NaN },
+            reason: pruneReason,
+            durationMs: 0,
+          });
         if (!old) append(t);
         round.push(t);
         continue;
@@ -263,8 +267,23 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
         const durationMs = performance.now() - start;
         const t = freezeTrial(
           r.ok
-            ? { number: p.number, schedule: p.key, state: 'complete', objective: r.objective, ...(r.metrics ? { metrics: r.metrics } : {}), cost: { macs: p.cost.macs, speedup: p.cost.speedup }, durationMs }
-            : { number: p.number, schedule: p.key, state: 'failed', reason: r.reason, cost: { macs: p.cost.macs, speedup: p.cost.speedup }, durationMs },
+            ? {
+                number: p.number,
+                schedule: p.key,
+                state: 'complete',
+                objective: r.objective,
+                ...(r.metrics ? { metrics: r.metrics } : {}),
+                cost: { macs: p.cost.macs, speedup: p.cost.speedup },
+                durationMs,
+              }
+            : {
+                number: p.number,
+                schedule: p.key,
+                state: 'failed',
+                reason: r.reason,
+                cost: { macs: p.cost.macs, speedup: p.cost.speedup },
+                durationMs,
+              },
         );
         finished.set(p.number, t);
         append(t);
@@ -275,7 +294,10 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
           { ...(signal ? { signal } : {}), onResult: finish },
         );
         if (!Array.isArray(results) || results.length !== pending.length) {
-          throw new ScheduleError('invalid-option', `The evaluator returned ${Array.isArray(results) ? results.length : typeof results} results for ${pending.length} schedules.`);
+          throw new ScheduleError(
+            'invalid-option',
+            `The evaluator returned ${Array.isArray(results) ? results.length : typeof results} results for ${pending.length} schedules.`,
+          );
         }
         results.forEach((r, i) => finish(i, r));
       } catch (e) {

@@ -79,10 +79,7 @@ export interface DriveSearcherResult {
  * ```
  * @public
  */
-export function driveSearcher(
-  searcher: Searcher,
-  o: DriveSearcherOptions,
-): DriveSearcherResult {
+export function driveSearcher(searcher: Searcher, o: DriveSearcherOptions): DriveSearcherResult {
   const rng = o.rng ?? createRng(o.seed ?? 0);
   const minSpeedup = o.minSpeedup ?? 1;
   const history: Trial[] = [...(o.history ?? [])];

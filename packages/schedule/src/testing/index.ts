@@ -60,7 +60,9 @@ export function arbSchedule(options: ArbScheduleOptions = {}): fc.Arbitrary<Sche
   const maxN = options.maxSegments ?? 6;
   return fc
     .record({ L: fc.integer({ min: 1, max: maxL }), n: fc.integer({ min: 1, max: maxN }) })
-    .chain(({ L, n }) => fc.array(arbStep(B), { minLength: L * n - 1, maxLength: L * n - 1 }).map((rest) => ({ L, steps: [fullStep() as Step, ...rest] })))
+    .chain(({ L, n }) =>
+      fc.array(arbStep(B), { minLength: L * n - 1, maxLength: L * n - 1 }).map((rest) => ({ L, steps: [fullStep() as Step, ...rest] })),
+    )
     .map(({ L, steps }) => {
       const segs: Step[][] = [];
       for (let i = 0; i < steps.length; i += L) segs.push(steps.slice(i, i + L));
