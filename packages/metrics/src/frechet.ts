@@ -134,7 +134,8 @@ export function frechetDistanceDetails(a: FeatureStats, b: FeatureStats, options
   if (route === 'low-rank' && !hasFeatures) {
     throw new MetricsError(
       'invalid-argument',
-      `The 'low-rank' route needs the raw features of both statistics (featureStats(..., { keepFeatures: true })); ${sa.features === undefined ? 'a' : 'b'} has none. Use route 'full' or 'auto'.`,
+      "The 'low-rank' route needs the raw features of both statistics (featureStats(..., { keepFeatures: true })); " +
+        `${sa.features === undefined ? 'a' : 'b'} has none. Use route 'full' or 'auto'.`,
     );
   }
   let meanTerm = 0;

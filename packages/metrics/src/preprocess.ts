@@ -201,7 +201,8 @@ export function preprocessImages(images: Float32Array, dims: ImageDims, spec: Pr
       if (c !== 1) {
         throw new MetricsError(
           'invalid-option',
-          `Cannot convert ${c}-channel images to ${target} channels: only 1-channel images can be replicated (valid: channels = ${c}, or 1-channel input).`,
+          `Cannot convert ${c}-channel images to ${target} channels: ` +
+            `only 1-channel images can be replicated (valid: channels = ${c}, or 1-channel input).`,
         );
       }
       const plane = h * w;

@@ -126,7 +126,8 @@ export function deserializeStats(bytes: Uint8Array): FeatureStats {
     if (bytes[i] !== MAGIC[i]) {
       throw new MetricsError(
         'invalid-serialization',
-        `Not serialised statistics: the bytes start with ${JSON.stringify(String.fromCharCode(...bytes.subarray(0, 8)))}, expected the magic "FLXSTATS".`,
+        `Not serialised statistics: the bytes start with ${JSON.stringify(String.fromCharCode(...bytes.subarray(0, 8)))}, ` +
+          'expected the magic "FLXSTATS".',
       );
     }
   }
@@ -142,7 +143,8 @@ export function deserializeStats(bytes: Uint8Array): FeatureStats {
   if ((flags & ~KNOWN_FLAGS) !== 0 || (flags & FLAG_FEATURES_F64 && !(flags & FLAG_FEATURES))) {
     throw new MetricsError(
       'invalid-serialization',
-      `Serialised statistics have unknown flags 0x${flags.toString(16)}: valid flags are bit 0 (features) and bit 1 (float64 features, with bit 0).`,
+      `Serialised statistics have unknown flags 0x${flags.toString(16)}: ` +
+        'valid flags are bit 0 (features) and bit 1 (float64 features, with bit 0).',
     );
   }
   const d = view.getUint32(16, true);
@@ -165,7 +167,8 @@ export function deserializeStats(bytes: Uint8Array): FeatureStats {
   if (bytes.length !== expected) {
     throw new MetricsError(
       'invalid-serialization',
-      `Serialised statistics (dim ${d}, count ${n}${hasFeatures ? `, ${f64 ? 'float64' : 'float32'} features` : ''}) should be ${expected} bytes long, got ${bytes.length}.`,
+      `Serialised statistics (dim ${d}, count ${n}${hasFeatures ? `, ${f64 ? 'float64' : 'float32'} features` : ''}) ` +
+        `should be ${expected} bytes long, got ${bytes.length}.`,
     );
   }
   let o = HEADER;

@@ -121,7 +121,8 @@ export function createSessionFactory(options: NodeSessionOptions = {}): SessionF
 }
 
 function describe(ep: ExecutionProvider, threads: number | undefined): string {
-  return `${ep} (onnxruntime-node, ${threads === undefined ? "onnxruntime's thread count" : `${threads} thread${threads === 1 ? '' : 's'}`})`;
+  const count = threads === undefined ? "onnxruntime's thread count" : `${threads} thread${threads === 1 ? '' : 's'}`;
+  return `${ep} (onnxruntime-node, ${count})`;
 }
 
 function nodeBackend(ep: ExecutionProvider, options: Omit<NodeSessionOptions, 'executionProvider'>): Backend {

@@ -50,7 +50,8 @@ function baseUrlOf(base: string | URL): URL {
   } catch (cause) {
     throw new RuntimeError(
       'invalid-option',
-      `Invalid model URL ${JSON.stringify(String(base))}: expected an absolute URL${loc ? ' or a path relative to the page' : ''} of the folder holding model.json.`,
+      `Invalid model URL ${JSON.stringify(String(base))}: ` +
+        `expected an absolute URL${loc ? ' or a path relative to the page' : ''} of the folder holding model.json.`,
       { cause },
     );
   }

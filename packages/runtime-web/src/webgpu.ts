@@ -74,7 +74,8 @@ export function webgpuBackend(options: WebGpuBackendOptions = {}): Backend {
       const gpu = (globalThis as { navigator?: { gpu?: GpuLike } }).navigator?.gpu;
       if (!gpu) {
         throw new Error(
-          'navigator.gpu is undefined: this browser has no WebGPU, it is disabled, or the page is not a secure context (https: or http://localhost)',
+          'navigator.gpu is undefined: this browser has no WebGPU, it is disabled, ' +
+            'or the page is not a secure context (https: or http://localhost)',
         );
       }
       const adapter = await gpu.requestAdapter(pp ? { powerPreference: pp } : {});

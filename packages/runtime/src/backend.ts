@@ -5,7 +5,8 @@ import type { AbortSignalLike } from './internal/platform.js';
  * An execution backend as plain data: a name and an `init()` that starts it and proves it works
  * (it opens and runs a tiny graph, see {@link @flexiffusion/runtime!checkBackend | checkBackend}). Platform packages make them —
  * `@flexiffusion/runtime-node`'s `cpuBackend()` / `cudaBackend()`, `@flexiffusion/runtime-web`'s
- * `webgpuBackend()` / `wasmBackend()` — and {@link @flexiffusion/runtime!resolveBackend | resolveBackend} starts the first one that works.
+ * `webgpuBackend()` / `wasmBackend()` — and {@link @flexiffusion/runtime!resolveBackend | resolveBackend} starts the first one
+ * that works.
  * Nothing registers itself on import: backends are passed in.
  *
  * A custom backend (a worker proxy, a test double, another onnxruntime build) implements the same

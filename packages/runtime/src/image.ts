@@ -130,7 +130,10 @@ export function imagesToSamples(
   const [lo, hi] = range;
   images.forEach((img, k) => {
     if (img.width !== w || img.height !== h || img.channels !== c) {
-      throw new RuntimeError('shape-mismatch', `Image ${k} is ${img.width}×${img.height}×${img.channels} but image 0 is ${w}×${h}×${c}.`);
+      throw new RuntimeError(
+        'shape-mismatch',
+        `Image ${k} is ${img.width}×${img.height}×${img.channels} ` + `but image 0 is ${w}×${h}×${c}.`,
+      );
     }
     for (let y = 0; y < h; y++)
       for (let x = 0; x < w; x++)
@@ -176,7 +179,10 @@ export function imageGrid(images: readonly Image8[], options: GridOptions = {}):
   const data = new Uint8Array(W * H * c).fill(options.background ?? 255);
   images.forEach((img, k) => {
     if (img.width !== w || img.height !== h || img.channels !== c) {
-      throw new RuntimeError('shape-mismatch', `Image ${k} is ${img.width}×${img.height}×${img.channels} but image 0 is ${w}×${h}×${c}.`);
+      throw new RuntimeError(
+        'shape-mismatch',
+        `Image ${k} is ${img.width}×${img.height}×${img.channels} ` + `but image 0 is ${w}×${h}×${c}.`,
+      );
     }
     const ox = pad + (k % cols) * (w + pad);
     const oy = pad + Math.floor(k / cols) * (h + pad);

@@ -60,7 +60,9 @@ function tokenize(text: string): { segments: Token[][]; segmentOffsets: number[]
         const shown = text.slice(i, Math.max(j, i + 2));
         issues.push({
           code: 'unknown-token',
-          message: `Unknown token ${JSON.stringify(shown)} at offset ${i} (segment ${seg}, step ${position.step}): a partial step is P followed by a branch index without leading zeros, e.g. P0 or P1.`,
+          message:
+            `Unknown token ${JSON.stringify(shown)} at offset ${i} (segment ${seg}, step ${position.step}): ` +
+            'a partial step is P followed by a branch index without leading zeros, e.g. P0 or P1.',
           position,
         });
         segments[seg]!.push({ step: partialStep(0), offset: i });
@@ -75,7 +77,9 @@ function tokenize(text: string): { segments: Token[][]; segmentOffsets: number[]
       const hint = 'fpn'.includes(c) ? ' (tokens are upper-case)' : '';
       issues.push({
         code: 'unknown-token',
-        message: `Unknown token ${JSON.stringify(word)} at offset ${i} (segment ${seg}, step ${position.step}): expected F, P<branch> or N${hint}.`,
+        message:
+          `Unknown token ${JSON.stringify(word)} at offset ${i} (segment ${seg}, step ${position.step}): ` +
+          `expected F, P<branch> or N${hint}.`,
         position,
       });
       segments[seg]!.push({ step: nullStep(), offset: i });

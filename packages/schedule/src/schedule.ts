@@ -95,7 +95,10 @@ export function scheduleIssues(value: unknown, options: ValidateOptions = {}): S
         } else if (branches !== undefined && b >= branches) {
           issues.push({
             code: 'branch-out-of-range',
-            message: `Step ${index} (segment ${s}, step ${i}) uses cache branch ${b}, but the model has ${branches} branch${branches === 1 ? '' : 'es'} (valid: ${branches === 0 ? 'none' : `0..${branches - 1}`}).`,
+            message:
+              `Step ${index} (segment ${s}, step ${i}) uses cache branch ${b}, ` +
+              `but the model has ${branches} branch${branches === 1 ? '' : 'es'} ` +
+              `(valid: ${branches === 0 ? 'none' : `0..${branches - 1}`}).`,
             position,
           });
         }

@@ -209,7 +209,8 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     if (!lengths.includes(L) || genes.length !== T / L || genes.some((g) => !Number.isSafeInteger(g) || g < 0 || g >= variants(L))) {
       throw new ScheduleError(
         'invalid-option',
-        `Invalid genes for segment length ${L}: expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`,
+        `Invalid genes for segment length ${L}: ` +
+          `expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`,
       );
     }
     return freezeSchedule(genes.map((g) => segmentOf(form, L, B, g)));

@@ -46,7 +46,10 @@ export interface EvolutionarySearcherOptions {
   readonly topK?: number;
   /** Mutants per generation: a parent chosen uniformly from the top k, mutated. Integer ≥ 0. */
   readonly mutants?: number;
-  /** Crossovers per generation: two distinct parents from the top k, crossed (`space.crossover`). Integer ≥ 0; `mutants + crossovers` ≥ 1. */
+  /**
+   * Crossovers per generation: two distinct parents from the top k, crossed (`space.crossover`).
+   * Integer ≥ 0; `mutants + crossovers` ≥ 1.
+   */
   readonly crossovers?: number;
   /**
    * A mutant is one `space.mutate` step (one segment's variant changes, or the schedule moves to
@@ -54,7 +57,10 @@ export interface EvolutionarySearcherOptions {
    * this probability, as AutoDiffusion does with 0.25. In [0, 1]; 0 = exactly one mutate step.
    */
   readonly mutationProbability?: number;
-  /** Put the classic baselines that are members of the space ({@link baselineSeeds}) and meet the constraint into the initial population, up to half of it. */
+  /**
+   * Put the classic baselines that are members of the space ({@link baselineSeeds}) and meet the constraint
+   * into the initial population, up to half of it.
+   */
   readonly seedBaselines?: boolean;
   /** What to do with children below the minimum speed-up (see {@link RepairMode}). */
   readonly repair?: RepairMode;
@@ -398,7 +404,8 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
       const bad = (): ScheduleError =>
         new ScheduleError(
           'invalid-option',
-          `Invalid evolutionary searcher state ${JSON.stringify(state)?.slice(0, 200)}: expected { version: 1, generation: integer >= 0, queue: schedules in notation } from snapshot().`,
+          `Invalid evolutionary searcher state ${JSON.stringify(state)?.slice(0, 200)}: ` +
+            'expected { version: 1, generation: integer >= 0, queue: schedules in notation } from snapshot().',
         );
       if (
         typeof s !== 'object' ||

@@ -25,7 +25,8 @@ export function gridBlocks(space: SearchSpace): GridBlock[] {
   if (total !== size) {
     throw new ScheduleError(
       'invalid-option',
-      `The space's size() ${size} is not the sum over its segment lengths of segmentVariants(L)^(T/L) (${total}): the grid needs a space whose members are indexed by per-segment genes, such as createSearchSpace() or listSpace() makes.`,
+      `The space's size() ${size} is not the sum over its segment lengths of segmentVariants(L)^(T/L) (${total}): ` +
+        'the grid needs a space whose members are indexed by per-segment genes, such as createSearchSpace() or listSpace() makes.',
     );
   }
   return blocks;

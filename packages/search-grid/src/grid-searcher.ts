@@ -145,7 +145,9 @@ export function gridSearcher(options: GridSearcherOptions = {}): Searcher {
       if (out.length === 0 && idx < size) {
         throw new ScheduleError(
           'invalid-option',
-          `gridSearcher scanned maxScan = ${maxScan} grid points from index ${from} (stride ${stride}) without one that is new and meets minSpeedup ${ctx.minSpeedup}: use a larger stride, a lower minSpeedup, or a larger maxScan (an integer >= 1).`,
+          `gridSearcher scanned maxScan = ${maxScan} grid points from index ${from} (stride ${stride}) ` +
+            `without one that is new and meets minSpeedup ${ctx.minSpeedup}: ` +
+            'use a larger stride, a lower minSpeedup, or a larger maxScan (an integer >= 1).',
         );
       }
       return out;
@@ -165,7 +167,9 @@ export function gridSearcher(options: GridSearcherOptions = {}): Searcher {
       ) {
         throw new ScheduleError(
           'invalid-option',
-          `Invalid grid searcher state ${JSON.stringify(state)}: expected { version: 1, stride: "${stride}", start: "${start}", cursor: null or a decimal index } from snapshot() of a grid searcher with the same options.`,
+          `Invalid grid searcher state ${JSON.stringify(state)}: ` +
+            `expected { version: 1, stride: "${stride}", start: "${start}", cursor: null or a decimal index } ` +
+            'from snapshot() of a grid searcher with the same options.',
         );
       }
       cursor = s.cursor === null ? undefined : BigInt(s.cursor);

@@ -17,7 +17,13 @@
  * const grid = await runSearch({ space, searcher: gridSearcher(), evaluator, costProfile, trials: 1000, minSpeedup: 2 });
  *
  * const baselines = baselineGrid(12, { branches: 2 });
- * const base = await runSearch({ space: listSpace(baselines), searcher: listSearcher(baselines), evaluator, costProfile, trials: baselines.length });
+ * const base = await runSearch({
+ *   space: listSpace(baselines),
+ *   searcher: listSearcher(baselines),
+ *   evaluator,
+ *   costProfile,
+ *   trials: baselines.length,
+ * });
  * ```
  * @packageDocumentation
  */

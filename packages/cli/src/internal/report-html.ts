@@ -80,29 +80,35 @@ export function paretoSvg(data: ReportData): string {
   const Y = (v: number) => H - m.b - ((v - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
   parts.push(
-    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="Pareto front: speed-up versus rFID">`,
+    `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
+      `role="img" aria-label="Pareto front: speed-up versus rFID">`,
   );
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
   for (const t of niceTicks(x0, x1)) {
     parts.push(
-      `<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/><text x="${X(t)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${t}×</text>`,
+      `<line x1="${X(t)}" x2="${X(t)}" y1="${m.t}" y2="${H - m.b}" stroke="#eee"/>` +
+        `<text x="${X(t)}" y="${H - m.b + 16}" text-anchor="middle" font-size="11">${t}×</text>`,
     );
   }
   for (const t of niceTicks(y0, y1)) {
     parts.push(
-      `<line x1="${m.l}" x2="${W - m.r}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/><text x="${m.l - 6}" y="${Y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`,
+      `<line x1="${m.l}" x2="${W - m.r}" y1="${Y(t)}" y2="${Y(t)}" stroke="#eee"/>` +
+        `<text x="${m.l - 6}" y="${Y(t) + 4}" text-anchor="end" font-size="11">${t}</text>`,
     );
   }
   parts.push(
-    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/><line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`,
+    `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>` +
+      `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`,
   );
   parts.push(`<text x="${(W + m.l) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">speed-up (MACs, × over the teacher)</text>`);
   parts.push(
-    `<text transform="translate(16 ${(H - m.b) / 2}) rotate(-90)" text-anchor="middle" font-size="12">rFID vs teacher (lower is better)</text>`,
+    `<text transform="translate(16 ${(H - m.b) / 2}) rotate(-90)" text-anchor="middle" font-size="12">` +
+      'rFID vs teacher (lower is better)</text>',
   );
   if (data.minSpeedup > 1) {
     parts.push(
-      `<line x1="${X(data.minSpeedup)}" x2="${X(data.minSpeedup)}" y1="${m.t}" y2="${H - m.b}" stroke="#c00" stroke-dasharray="4 3"/><text x="${X(data.minSpeedup) + 4}" y="${m.t + 12}" font-size="11" fill="#c00">target ${data.minSpeedup}×</text>`,
+      `<line x1="${X(data.minSpeedup)}" x2="${X(data.minSpeedup)}" y1="${m.t}" y2="${H - m.b}" stroke="#c00" stroke-dasharray="4 3"/>` +
+        `<text x="${X(data.minSpeedup) + 4}" y="${m.t + 12}" font-size="11" fill="#c00">target ${data.minSpeedup}×</text>`,
     );
   }
   for (const t of done) {
@@ -111,11 +117,13 @@ export function paretoSvg(data: ReportData): string {
     if (t.objective! > y1) {
       // off the chart: a small triangle at the top edge
       parts.push(
-        `<path class="trial clipped" d="M${(x - 4).toFixed(1)} ${m.t + 6} L${(x + 4).toFixed(1)} ${m.t + 6} L${x.toFixed(1)} ${m.t} Z" fill="#9aa">${title}</path>`,
+        `<path class="trial clipped" d="M${(x - 4).toFixed(1)} ${m.t + 6} L${(x + 4).toFixed(1)} ${m.t + 6} L${x.toFixed(1)} ${m.t} Z" ` +
+          `fill="#9aa">${title}</path>`,
       );
     } else {
       parts.push(
-        `<circle class="trial" cx="${x.toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="3" fill="#9aa" fill-opacity="0.7">${title}</circle>`,
+        `<circle class="trial" cx="${x.toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="3" fill="#9aa" ` +
+          `fill-opacity="0.7">${title}</circle>`,
       );
     }
   }
@@ -124,23 +132,37 @@ export function paretoSvg(data: ReportData): string {
     parts.push(`<path d="${path}" fill="none" stroke="#1f5fbf" stroke-width="2"/>`);
     for (const t of data.pareto)
       parts.push(
-        `<circle class="pareto" cx="${X(t.cost.speedup).toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="4.5" fill="#1f5fbf"><title>Pareto #${t.number} ${escapeHtml(t.schedule)}</title></circle>`,
+        `<circle class="pareto" cx="${X(t.cost.speedup).toFixed(1)}" cy="${Y(t.objective!).toFixed(1)}" r="4.5" fill="#1f5fbf">` +
+          `<title>Pareto #${t.number} ${escapeHtml(t.schedule)}</title></circle>`,
       );
   }
   for (const b of data.baselines) {
     const x = X(b.speedup);
     const y = Y(b.rfid);
     parts.push(
-      `<rect class="baseline" x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" fill="#e08a00"><title>${escapeHtml(b.label)}: ${escapeHtml(b.schedule)}</title></rect><text x="${(x + 6).toFixed(1)}" y="${(y - 6).toFixed(1)}" font-size="10" fill="#a65f00">${escapeHtml(b.label)}</text>`,
+      [
+        `<rect class="baseline" x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" fill="#e08a00">`,
+        `<title>${escapeHtml(b.label)}: ${escapeHtml(b.schedule)}</title></rect>`,
+        `<text x="${(x + 6).toFixed(1)}" y="${(y - 6).toFixed(1)}" font-size="10" fill="#a65f00">${escapeHtml(b.label)}</text>`,
+      ].join(''),
     );
   }
   if (data.best) {
     parts.push(
-      `<circle class="best" cx="${X(data.best.cost.speedup).toFixed(1)}" cy="${Y(data.best.objective!).toFixed(1)}" r="8" fill="none" stroke="#c00" stroke-width="2.5"><title>best: ${escapeHtml(data.best.schedule)}</title></circle>`,
+      `<circle class="best" cx="${X(data.best.cost.speedup).toFixed(1)}" cy="${Y(data.best.objective!).toFixed(1)}" r="8" ` +
+        `fill="none" stroke="#c00" stroke-width="2.5"><title>best: ${escapeHtml(data.best.schedule)}</title></circle>`,
     );
   }
   parts.push(
-    `<g font-size="11" transform="translate(${W - m.r - 170} ${m.t + 6})"><rect width="166" height="62" fill="#fff" stroke="#ccc"/><circle cx="12" cy="12" r="3" fill="#9aa"/><text x="22" y="16">searched schedule</text><circle cx="12" cy="27" r="4.5" fill="#1f5fbf"/><text x="22" y="31">Pareto front</text><rect x="8" y="38" width="8" height="8" fill="#e08a00"/><text x="22" y="46">baseline</text><circle cx="12" cy="56" r="5" fill="none" stroke="#c00" stroke-width="2"/><text x="22" y="60">best at target</text></g>`,
+    [
+      `<g font-size="11" transform="translate(${W - m.r - 170} ${m.t + 6})">`,
+      '<rect width="166" height="62" fill="#fff" stroke="#ccc"/>',
+      '<circle cx="12" cy="12" r="3" fill="#9aa"/><text x="22" y="16">searched schedule</text>',
+      '<circle cx="12" cy="27" r="4.5" fill="#1f5fbf"/><text x="22" y="31">Pareto front</text>',
+      '<rect x="8" y="38" width="8" height="8" fill="#e08a00"/><text x="22" y="46">baseline</text>',
+      '<circle cx="12" cy="56" r="5" fill="none" stroke="#c00" stroke-width="2"/><text x="22" y="60">best at target</text>',
+      '</g>',
+    ].join(''),
   );
   parts.push('</svg>');
   return parts.join('');
@@ -154,14 +176,20 @@ function base64(bytes: Uint8Array): string {
 export function renderReport(data: ReportData): string {
   const fmt = (n: number | undefined, d = 4) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
   const rows = data.pareto
-    .map(
-      (t) =>
-        `<tr${data.best && t.number === data.best.number ? ' class="best"' : ''}><td>${t.number}</td><td>${code(t.schedule)}</td><td>${t.cost.speedup.toFixed(2)}×</td><td>${fmt(t.objective)}</td><td>${fmt(t.metrics?.['kid'], 5)}</td><td>${fmt(t.metrics?.['psnr'], 2)}</td><td>${fmt(t.metrics?.['latencyMs'], 0)}</td></tr>`,
+    .map((t) =>
+      [
+        `<tr${data.best && t.number === data.best.number ? ' class="best"' : ''}>`,
+        `<td>${t.number}</td><td>${code(t.schedule)}</td><td>${t.cost.speedup.toFixed(2)}×</td><td>${fmt(t.objective)}</td>`,
+        `<td>${fmt(t.metrics?.['kid'], 5)}</td><td>${fmt(t.metrics?.['psnr'], 2)}</td><td>${fmt(t.metrics?.['latencyMs'], 0)}</td></tr>`,
+      ].join(''),
     )
     .join('\n');
   const baseRows = data.baselines
-    .map(
-      (b) => `<tr><td>${escapeHtml(b.label)}</td><td>${code(b.schedule)}</td><td>${b.speedup.toFixed(2)}×</td><td>${fmt(b.rfid)}</td></tr>`,
+    .map((b) =>
+      [
+        `<tr><td>${escapeHtml(b.label)}</td><td>${code(b.schedule)}</td>`,
+        `<td>${b.speedup.toFixed(2)}×</td><td>${fmt(b.rfid)}</td></tr>`,
+      ].join(''),
     )
     .join('\n');
   const settings = Object.entries(data.settings)
@@ -170,7 +198,9 @@ export function renderReport(data: ReportData): string {
   const grids = data.grids
     .map(
       (g) =>
-        `<figure><img alt="${escapeHtml(g.label)}" src="data:image/png;base64,${base64(g.png)}"/><figcaption><b>${escapeHtml(g.label)}</b><br/>${code(g.schedule)}${g.note ? `<br/>${escapeHtml(g.note)}` : ''}</figcaption></figure>`,
+        `<figure><img alt="${escapeHtml(g.label)}" src="data:image/png;base64,${base64(g.png)}"/>` +
+        `<figcaption><b>${escapeHtml(g.label)}</b><br/>${code(g.schedule)}` +
+        `${g.note ? `<br/>${escapeHtml(g.note)}` : ''}</figcaption></figure>`,
     )
     .join('\n');
   const counts = {
@@ -178,6 +208,16 @@ export function renderReport(data: ReportData): string {
     failed: data.trials.filter((t) => t.state === 'failed').length,
     pruned: data.trials.filter((t) => t.state === 'pruned').length,
   };
+  const generated =
+    `<p>Generated ${escapeHtml(data.createdAt)}. ` +
+    `Trials: ${counts.complete} complete, ${counts.failed} failed, ${counts.pruned} pruned (never evaluated).</p>`;
+  const bestP = data.best
+    ? `<p id="best">Best schedule at ≥ ${data.minSpeedup}×: ${code(data.best.schedule)} — ` +
+      `${data.best.cost.speedup.toFixed(2)}× fewer MACs, rFID ${fmt(data.best.objective)}.</p>`
+    : `<p id="best">No complete trial reached the ${data.minSpeedup}× target.</p>`;
+  const baselinesSection = data.baselines.length
+    ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>rFID</th></tr>${baseRows}</table>`
+    : '';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"/><title>${escapeHtml(data.title)}</title>
 <style>
@@ -189,8 +229,8 @@ tr.best{background:#fff3f3}code{font-size:12px}
 figcaption{font-size:12px;max-width:520px;word-break:break-word}
 </style></head><body>
 <h1>${escapeHtml(data.title)}</h1>
-<p>Generated ${escapeHtml(data.createdAt)}. Trials: ${counts.complete} complete, ${counts.failed} failed, ${counts.pruned} pruned (never evaluated).</p>
-${data.best ? `<p id="best">Best schedule at ≥ ${data.minSpeedup}×: ${code(data.best.schedule)} — ${data.best.cost.speedup.toFixed(2)}× fewer MACs, rFID ${fmt(data.best.objective)}.</p>` : `<p id="best">No complete trial reached the ${data.minSpeedup}× target.</p>`}
+${generated}
+${bestP}
 <h2>Pareto front: speed-up vs rFID</h2>
 ${paretoSvg(data)}
 <h2>Teacher and best schedules, same seeds and labels</h2>
@@ -198,7 +238,7 @@ ${paretoSvg(data)}
 <h2>Pareto-optimal schedules</h2>
 <table><tr><th>#</th><th>schedule</th><th>speed-up</th><th>rFID</th><th>KID</th><th>PSNR vs teacher (dB)</th><th>latency (ms)</th></tr>
 ${rows}</table>
-${data.baselines.length ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>rFID</th></tr>${baseRows}</table>` : ''}
+${baselinesSection}
 <h2>Settings</h2><table>${settings}</table>
 </body></html>
 `;

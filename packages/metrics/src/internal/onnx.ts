@@ -12,7 +12,8 @@ export function checkSessionNames(session: OnnxSession, inputs: readonly string[
     if (!session.inputNames.includes(name)) {
       throw new MetricsError(
         'onnx-error',
-        `The ONNX session has no input ${JSON.stringify(name)}; its inputs are ${session.inputNames.map((s) => JSON.stringify(s)).join(', ') || 'none'}.`,
+        `The ONNX session has no input ${JSON.stringify(name)}; ` +
+          `its inputs are ${session.inputNames.map((s) => JSON.stringify(s)).join(', ') || 'none'}.`,
       );
     }
   }
@@ -23,7 +24,8 @@ export function checkSessionNames(session: OnnxSession, inputs: readonly string[
     if (!session.outputNames.includes(name)) {
       throw new MetricsError(
         'onnx-error',
-        `The ONNX session has no output ${JSON.stringify(name)}; its outputs are ${session.outputNames.map((s) => JSON.stringify(s)).join(', ') || 'none'}.`,
+        `The ONNX session has no output ${JSON.stringify(name)}; ` +
+          `its outputs are ${session.outputNames.map((s) => JSON.stringify(s)).join(', ') || 'none'}.`,
       );
     }
   }

@@ -117,7 +117,8 @@ export function ortBackend(config: OrtBackendConfig): Backend {
         } catch (cause) {
           throw new RuntimeError(
             'session-failed',
-            `onnxruntime-web could not open ${info?.label ?? 'a model'} on ${config.name}: ${cause instanceof Error ? cause.message : String(cause)}`,
+            `onnxruntime-web could not open ${info?.label ?? 'a model'} on ${config.name}: ` +
+              `${cause instanceof Error ? cause.message : String(cause)}`,
             {
               cause,
             },

@@ -36,7 +36,8 @@ export function classLabelStage(init: ClassLabelInit): ConditioningStage {
         if (!Number.isSafeInteger(l) || l < 0 || (l >= numClasses && l !== unconditionalLabel)) {
           throw new RuntimeError(
             'invalid-option',
-            `Invalid label ${String(l)} at index ${i}: expected a class 0..${numClasses - 1} or the unconditional label ${unconditionalLabel}.`,
+            `Invalid label ${String(l)} at index ${i}: ` +
+              `expected a class 0..${numClasses - 1} or the unconditional label ${unconditionalLabel}.`,
           );
         }
       });

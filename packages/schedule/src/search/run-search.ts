@@ -232,7 +232,9 @@ export async function runSearch(options: RunSearchOptions): Promise<SearchResult
       if (old && old.schedule !== key) {
         throw new ScheduleError(
           'resume-mismatch',
-          `Replaying the stored search diverged at trial ${number}: stored ${JSON.stringify(old.schedule)}, proposed ${JSON.stringify(key)}. The searcher is not deterministic or its settings changed.`,
+          `Replaying the stored search diverged at trial ${number}: ` +
+            `stored ${JSON.stringify(old.schedule)}, proposed ${JSON.stringify(key)}. ` +
+            'The searcher is not deterministic or its settings changed.',
         );
       }
       if (pruneReason !== undefined) {
