@@ -1,8 +1,11 @@
 import type { SamplerConfig, SamplerDefinition, SamplerStepInput } from '@flexiffusion/runtime';
 
-/** ᾱ at a timestep; the end of sampling (−1) is ᾱ = 1, as the built-in samplers take it. */
-function alphaAt(alphasCumprod: Float64Array, t: number): number {
-  if (t < 0) return 1;
+/**
+ * ᾱ at a timestep; the end of sampling (−1) is the run's final ᾱ, as the built-in samplers take it:
+ * `config.finalAlphaCumprod`, 1 unless the model's scheduler says `setAlphaToOne: false` (SD-1.x: ᾱ_0).
+ */
+function alphaAt(alphasCumprod: Float64Array, t: number, final: number): number {
+  if (t < 0) return final;
   const a = alphasCumprod[t];
   if (a === undefined || !Number.isInteger(t)) throw new RangeError(`timestep ${t} is not an integer in 0..${alphasCumprod.length - 1}`);
   return a;
@@ -10,21 +13,21 @@ function alphaAt(alphasCumprod: Float64Array, t: number): number {
 
 /**
  * A deterministic Euler sampler on ε: Euler steps of the probability-flow ODE dx̃/dσ = ε in the
- * variables x̃ = x / √ᾱ and σ = √((1 − ᾱ) / ᾱ). Written from scratch; its only state is ᾱ.
+ * variables x̃ = x / √ᾱ and σ = √((1 − ᾱ) / ᾱ). Written from scratch; its only state is ᾱ (and the final ᾱ).
  *
  * The Euler step x̃' = x̃ + (σ' − σ)·ε is DDIM with eta = 0 rewritten, so it matches the built-in
  * `ddim` up to float rounding: a sampler you can check.
  */
-export const eulerSampler: SamplerDefinition<{ readonly alphasCumprod: Float64Array }> = {
+export const eulerSampler: SamplerDefinition<{ readonly alphasCumprod: Float64Array; readonly final: number }> = {
   name: 'euler',
   summary: 'Euler steps of the probability-flow ODE in σ = √((1 − ᾱ) / ᾱ), on ε (deterministic)',
   stochastic: () => false, // never asks for fresh noise, so no seeds are needed beyond x_T
-  init: (config: SamplerConfig) => ({ alphasCumprod: config.alphasCumprod }),
+  init: (config: SamplerConfig) => ({ alphasCumprod: config.alphasCumprod, final: config.finalAlphaCumprod ?? 1 }),
   step(state, { sample, eps, timestep, nextTimestep }: SamplerStepInput): Float32Array {
-    const a = alphaAt(state.alphasCumprod, timestep);
-    const aNext = alphaAt(state.alphasCumprod, nextTimestep);
+    const a = alphaAt(state.alphasCumprod, timestep, state.final);
+    const aNext = alphaAt(state.alphasCumprod, nextTimestep, state.final);
     const sigma = Math.sqrt((1 - a) / a);
-    const sigmaNext = Math.sqrt((1 - aNext) / aNext); // 0 at the end: x' is the predicted x_0
+    const sigmaNext = Math.sqrt((1 - aNext) / aNext); // 0 at an end of ᾱ = 1: x' is the predicted x_0
     const scale = Math.sqrt(a);
     const scaleNext = Math.sqrt(aNext);
     const out = new Float32Array(sample.length); // a new array: `sample` and `eps` are read-only
@@ -43,15 +46,15 @@ export const eulerSampler: SamplerDefinition<{ readonly alphasCumprod: Float64Ar
  * @param range - The clipping range (diffusers' default 1).
  * @returns The sampler.
  */
-export function clippedDdim(range = 1): SamplerDefinition<Float64Array> {
+export function clippedDdim(range = 1): SamplerDefinition<SamplerConfig> {
   return {
     name: `ddim-clip-${range}`,
     summary: `DDIM (eta 0) with the predicted x0 clipped to [-${range}, ${range}]`,
     stochastic: () => false,
-    init: (config) => config.alphasCumprod,
-    step(alphasCumprod, { sample, eps, timestep, nextTimestep }) {
-      const at = alphaAt(alphasCumprod, timestep);
-      const ap = alphaAt(alphasCumprod, nextTimestep);
+    init: (config) => config,
+    step(config, { sample, eps, timestep, nextTimestep }) {
+      const at = alphaAt(config.alphasCumprod, timestep, 1);
+      const ap = alphaAt(config.alphasCumprod, nextTimestep, config.finalAlphaCumprod ?? 1);
       const sa = Math.sqrt(at);
       const s1a = Math.sqrt(1 - at);
       const sap = Math.sqrt(ap);

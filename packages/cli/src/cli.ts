@@ -1,15 +1,20 @@
 import { ScheduleError } from '@flexiffusion/schedule';
 import { CliError } from './internal/args.js';
+import { exitCodeOf } from './internal/exit-codes.js';
 import { evalCommand } from './commands/eval.js';
+import { inspectCommand } from './commands/inspect.js';
 import { reportCommand } from './commands/report.js';
 import { sampleCommand } from './commands/sample.js';
 import { searchCommand } from './commands/search.js';
+import { workerCommand } from './commands/worker.js';
 
 const COMMANDS: Record<string, { run: (argv: readonly string[]) => Promise<number>; summary: string }> = {
-  search: { run: searchCommand, summary: 'search a fast schedule (rFID vs the teacher), resumable, with a report' },
-  sample: { run: sampleCommand, summary: 'generate samples with a schedule into a PNG grid' },
-  eval: { run: evalCommand, summary: 'FID, rFID, KID, class accuracy and speed-up of a schedule' },
+  inspect: { run: inspectCommand, summary: 'show a model or diffusers export: manifest, defaults, cut points, MAC and latency ratios' },
+  search: { run: searchCommand, summary: 'search a fast schedule (rFID, KID, PSNR or CLIP vs the teacher), resumable, with a report' },
+  sample: { run: sampleCommand, summary: 'generate samples (labels, prompts or neither) with a schedule into a PNG grid' },
+  eval: { run: evalCommand, summary: 'FID, rFID, KID, PSNR, CLIP score, class accuracy and speed-up of a schedule' },
   report: { run: reportCommand, summary: 'rebuild the report of a search folder' },
+  worker: { run: workerCommand, summary: 'evaluate the jobs of `flexi search --queue` on this machine' },
 };
 
 const USAGE = `flexi — Flexiffusion schedule search for diffusion models
@@ -45,14 +50,15 @@ export async function main(argv: readonly string[]): Promise<number> {
     }
     if (e instanceof ScheduleError) {
       console.error(`flexi ${command}: ${e.message}`);
-      return 2;
+      return exitCodeOf(e);
     }
     const err = e as { code?: string; message?: string };
     if (err && typeof err.code === 'string' && typeof err.message === 'string') {
+      // a metrics or runtime error, possibly wrapping the runtime error that says whether the input was bad
       console.error(`flexi ${command}: ${err.message} [${err.code}]`);
-      return 1;
+      return exitCodeOf(e);
     }
     console.error(e);
-    return 1;
+    return exitCodeOf(e);
   }
 }

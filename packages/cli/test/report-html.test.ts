@@ -25,7 +25,7 @@ describe('renderReport', () => {
     trials,
     pareto: paretoFront(trials),
     best: trials[0],
-    baselines: [{ label: 'DDIM-2', schedule: 'F N | F N', speedup: 2, rfid: 2.5 }],
+    baselines: [{ label: 'DDIM-2', schedule: 'F N | F N', speedup: 2, objective: 2.5 }],
     grids: [{ label: 'teacher', schedule: 'F F | F F', png: new Uint8Array([137, 80, 78, 71]) }],
     minSpeedup: 1.8,
   });
@@ -70,5 +70,37 @@ describe('the plot', () => {
       minSpeedup: 2,
     });
     expect((html.match(/class="trial clipped"/g) ?? []).length).toBe(1);
+  });
+});
+
+describe('another objective, and prompts', () => {
+  it('names the objective, draws negative objectives, and shows the prompts as escaped text', () => {
+    const neg: Trial[] = [
+      { number: 0, schedule: 'F N | F N', state: 'complete', objective: -20, cost: { macs: 2, speedup: 2 }, durationMs: 1 },
+      { number: 1, schedule: 'F P0 | F N', state: 'complete', objective: -25, cost: { macs: 2.5, speedup: 1.6 }, durationMs: 1 },
+    ];
+    const html = renderReport({
+      title: 't',
+      createdAt: 'now',
+      settings: { prompt: '<b>bold</b>' },
+      trials: neg,
+      pareto: paretoFront(neg),
+      best: neg[1],
+      baselines: [],
+      grids: [],
+      minSpeedup: 1.5,
+      objectiveLabel: '−PSNR vs teacher (dB)',
+      prompts: ['a <script>alert(1)</script> cat', 'a "dog" & \'owl\''],
+    });
+    expect(html).toContain('−PSNR vs teacher (dB) (lower is better)');
+    expect(html).toContain('<li>a &lt;script&gt;alert(1)&lt;/script&gt; cat</li><li>a &quot;dog&quot; &amp; &#39;owl&#39;</li>');
+    expect(html).toContain('&lt;b&gt;bold&lt;/b&gt;');
+    expect(html).not.toMatch(/<script|<b>/);
+    expect(html).toContain('same seeds and prompts');
+    // both points lie inside the plot (the y range extends below 0)
+    const ys = [...html.matchAll(/class="trial" cx="[\d.]+" cy="([\d.-]+)"/g)].map((m) => Number(m[1]));
+    expect(ys).toHaveLength(2);
+    for (const y of ys) expect(y).toBeGreaterThanOrEqual(20);
+    for (const y of ys) expect(y).toBeLessThanOrEqual(420 - 48);
   });
 });

@@ -3,7 +3,7 @@ import type { ImageDims } from './preprocess.js';
 
 /**
  * What {@link RfidEvaluatorOptions.generate} is asked to produce: one image per seed (and
- * label), in order.
+ * label or prompt), in order.
  *
  * @public
  */
@@ -12,6 +12,10 @@ export interface GenerateRequest {
   readonly seeds: readonly number[];
   /** One class label (condition) per sample, when the model is conditional. */
   readonly labels?: readonly number[];
+  /** One prompt per sample, for text-to-image models. */
+  readonly prompts?: readonly string[];
+  /** One negative prompt per sample (the unconditional half of guidance), when given. */
+  readonly negativePrompts?: readonly string[];
   /** Aborts generation. */
   readonly signal?: AbortSignal;
 }

@@ -40,7 +40,7 @@ export interface RfidEvaluator extends Evaluator {
  *
  * The teacher's statistics are computed once (on the first `evaluate` or `teacherStats` call)
  * and, with a `cache`, stored under a key hashing the model id, teacher schedule, seeds, labels,
- * sampler settings and extractor id, so that any change recomputes them.
+ * prompts, sampler settings and extractor id, so that any change recomputes them.
  *
  * Result metrics: `rfid`, `kid`, `kidStd` (unless `kid: false`; paired KID, see
  * `KidOptions.paired`), `mse`, `psnr` (unless `paired: false`), `latencyMs` (wall time of
@@ -70,7 +70,8 @@ export interface RfidEvaluator extends Evaluator {
  */
 export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluator {
   const settings = resolveRfidSettings(options);
-  const { generate, extractor, teacher, onProgress, dim, n, seeds, labels, paired, dataRange, maxPsnrDb, imageShape } = settings;
+  const { generate, extractor, teacher, onProgress, dim, n, seeds, labels, prompts, negativePrompts } = settings;
+  const { paired, dataRange, maxPsnrDb, imageShape } = settings;
   const { costProfile, route, cacheEntry } = settings;
   const kidSettings = settings.kid;
   const progress = (e: RfidProgress): void => onProgress?.(Object.freeze(e));
@@ -90,7 +91,13 @@ export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluato
   }
 
   const request = (signal: AbortSignal | undefined): GenerateRequest =>
-    Object.freeze({ seeds, ...(labels === undefined ? {} : { labels }), ...(signal === undefined ? {} : { signal }) });
+    Object.freeze({
+      seeds,
+      ...(labels === undefined ? {} : { labels }),
+      ...(prompts === undefined ? {} : { prompts }),
+      ...(negativePrompts === undefined ? {} : { negativePrompts }),
+      ...(signal === undefined ? {} : { signal }),
+    });
 
   async function prepareTeacher(signal: AbortSignal | undefined): Promise<Teacher> {
     throwIfAborted(signal);

@@ -50,6 +50,13 @@ export interface RfidEvaluatorOptions {
   readonly seeds: readonly number[];
   /** One label per sample (conditional models); at least `samples` of them. */
   readonly labels?: readonly number[];
+  /**
+   * One prompt per sample (text-to-image models); at least `samples` of them. Passed to `generate`
+   * and part of the cache key.
+   */
+  readonly prompts?: readonly string[];
+  /** One negative prompt per sample; at least `samples` of them. Passed to `generate` and part of the cache key. */
+  readonly negativePrompts?: readonly string[];
   /** Number of samples N; default `seeds.length` (the first N seeds and labels are used). */
   readonly samples?: number;
   /** When given, each result also reports `macs` and `speedup` (over all-full of the same T). */

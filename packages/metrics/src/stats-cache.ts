@@ -74,6 +74,10 @@ export interface TeacherStatsKeyParts {
   readonly seeds: readonly number[];
   /** One label (condition) per sample, when conditional. */
   readonly labels?: readonly number[];
+  /** One prompt per sample, for text-to-image models. */
+  readonly prompts?: readonly string[];
+  /** One negative prompt per sample, when given. */
+  readonly negativePrompts?: readonly string[];
   /** Sampler and generation settings (name, steps, eta, guidance, ...), any JSON data. */
   readonly sampler?: unknown;
   /** {@link FeatureExtractor.id}. */

@@ -189,6 +189,35 @@ describe('createRfidEvaluator', () => {
     expect(keys.size).toBe(variants.length + 1);
   });
 
+  it('passes prompts and negative prompts to the generator and keys the cache by them', async () => {
+    const prompts = seeds.map((i) => `prompt ${i % 3}`);
+    const negativePrompts = seeds.map(() => 'blurry');
+    const seen: GenerateRequest[] = [];
+    const gen = fakeGenerate();
+    const cache = createMemoryStatsCache();
+    const opts = base({
+      labels: undefined,
+      prompts,
+      negativePrompts,
+      samples: 10,
+      cache,
+      modelId: 'sd',
+      generate: (s, r) => {
+        seen.push(r);
+        return gen(s, r);
+      },
+    });
+    await createRfidEvaluator(opts).evaluate([fast]);
+    expect(seen[0]).toMatchObject({ prompts: prompts.slice(0, 10), negativePrompts: negativePrompts.slice(0, 10) });
+    expect(seen[1]?.prompts).toEqual(prompts.slice(0, 10));
+    const key = createRfidEvaluator(opts).cacheKey;
+    expect(createRfidEvaluator({ ...opts, prompts: prompts.map((p) => `${p}!`) }).cacheKey).not.toBe(key);
+    expect(createRfidEvaluator({ ...opts, negativePrompts: undefined }).cacheKey).not.toBe(key);
+    expect(createRfidEvaluator({ ...opts, prompts: undefined, negativePrompts: undefined }).cacheKey).not.toBe(key);
+    expect(() => createRfidEvaluator({ ...opts, prompts: ['a', 'b'] })).toThrow(/Invalid prompts .*at least 10 strings/);
+    expect(() => createRfidEvaluator({ ...opts, prompts: seeds.map(() => 1) as unknown as string[] })).toThrow(/Invalid prompts/);
+  });
+
   it('recomputes over a corrupt or mismatched cache entry and reports cache failures', async () => {
     const cache = createMemoryStatsCache();
     const calls: Schedule[] = [];

@@ -1,10 +1,12 @@
 import { existsSync, statSync } from 'node:fs';
-import { readFile } from 'node:fs/promises';
+import { readFile, realpath } from 'node:fs/promises';
 import { createRequire } from 'node:module';
-import { dirname, join, resolve } from 'node:path';
+import { dirname, isAbsolute, join, relative, resolve, sep } from 'node:path';
 import {
   MANIFEST_FILE,
+  MODEL_INDEX_FILE,
   RuntimeError,
+  modelPathProblem,
   openModel,
   type AbortSignalLike,
   type ActiveBackend,
@@ -19,18 +21,40 @@ import { nodeBackends, type NodeDevice } from './backends.js';
 export const EMBEDDED_MODELS: Readonly<Record<string, string>> = Object.freeze({ fashion: '@flexiffusion/model-fashion' });
 
 /**
- * Files of a model folder on disk.
+ * Files of a model folder on disk. A model is untrusted input, so a path that leaves the folder
+ * (`../x`, an absolute or drive path) is refused, and so is a symlink that resolves outside it
+ * (checked with realpath; a link to another file inside the folder is fine).
  *
- * @param dir - The folder holding model.json.
- * @returns A {@link ModelSource} reading `dir/<path>`.
+ * @param dir - The folder holding model.json (or a diffusers export's model_index.json).
+ * @returns A {@link ModelSource} reading `dir/<path>`. Its reads reject with a `RuntimeError`
+ *   `invalid-manifest` for a refused path, and with the file system's error otherwise.
  * @public
  */
 export function fileSource(dir: string): ModelSource {
   const root = resolve(dir);
+  let realRoot: Promise<string> | undefined;
   return {
     location: root,
     readFile: async (p) => {
-      const buf = await readFile(join(root, ...p.split('/')));
+      const problem = modelPathProblem(p);
+      if (problem !== null) {
+        throw new RuntimeError('invalid-manifest', `Refused to read ${JSON.stringify(p)} from ${root}: ${problem}.`, {
+          issues: [{ path: p, message: `refused: ${problem}` }],
+        });
+      }
+      realRoot ??= realpath(root);
+      const [base, real] = await Promise.all([realRoot, realpath(join(root, ...p.split('/')))]);
+      const rel = relative(base, real);
+      if (rel === '' || rel === '..' || rel.startsWith(`..${sep}`) || isAbsolute(rel)) {
+        throw new RuntimeError(
+          'invalid-manifest',
+          `Refused to read ${JSON.stringify(p)} from ${root}: it resolves to ${real}, outside the model folder (${base}); ` +
+            "a model's files must lie inside its folder. (A Hugging Face cache snapshot links into its blobs/ folder: copy it " +
+            'with `cp -rL` first.)',
+          { issues: [{ path: p, message: `refused: a symlink to ${real}, outside the model folder` }] },
+        );
+      }
+      const buf = await readFile(real);
       return new Uint8Array(buf.buffer, buf.byteOffset, buf.byteLength);
     },
   };
@@ -51,12 +75,14 @@ function packageDir(pkg: string): string | null {
 }
 
 /**
- * Resolve a model name or folder to the folder holding model.json: `'fashion'` is the embedded
- * model (package `@flexiffusion/model-fashion`, its `model/` folder); anything else is a path.
+ * Resolve a model name or folder to the model folder: `'fashion'` is the embedded model (package
+ * `@flexiffusion/model-fashion`, its `model/` folder); anything else is a path to a folder holding
+ * model.json or a diffusers / optimum ONNX export (model_index.json).
  *
  * @param nameOrDir - An embedded model name or a folder.
  * @returns The absolute folder.
- * @throws {@link @flexiffusion/runtime!RuntimeError} `missing-file` when the package or folder is missing or has no model.json.
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `missing-file` when the package or folder is missing or has neither
+ *   model.json nor model_index.json.
  * @public
  */
 export function resolveModelDir(nameOrDir: string): string {
@@ -79,12 +105,13 @@ export function resolveModelDir(nameOrDir: string): string {
   } catch {
     // handled below
   }
-  if (!isDir || !existsSync(join(dir, MANIFEST_FILE))) {
+  if (!isDir || !(existsSync(join(dir, MANIFEST_FILE)) || existsSync(join(dir, MODEL_INDEX_FILE)))) {
     throw new RuntimeError(
       'missing-file',
       `Unknown model ${JSON.stringify(nameOrDir)}: expected one of the embedded models (${Object.keys(EMBEDDED_MODELS)
         .map((k) => `"${k}"`)
-        .join(', ')}) or a folder holding ${MANIFEST_FILE}` + `${isDir ? ` (${dir} has none)` : ''}.`,
+        .join(', ')}) or a folder holding ${MANIFEST_FILE} or a diffusers ONNX export (${MODEL_INDEX_FILE})` +
+        `${isDir ? ` (${dir} has neither)` : ''}.`,
     );
   }
   return dir;
@@ -122,7 +149,9 @@ export interface LoadModelOptions {
  * ({@link resolveModelDir}), start the backend, and open the model with `@flexiffusion/runtime`'s
  * `openModel` (the same `Model` class the browser gets). Its `location` is the absolute folder.
  *
- * @param nameOrDir - `'fashion'` (the embedded model) or a folder holding model.json.
+ * @param nameOrDir - `'fashion'` (the embedded model), a folder holding model.json, or a diffusers /
+ *   optimum ONNX export folder (model_index.json, unet/, scheduler/, …: its manifest is derived, see
+ *   `readModelFolder` of `@flexiffusion/runtime`).
  * @param options - `device` (`cpu` | `cuda` | `auto`) and `threads`, or `backend`; `verifyChecksums`,
  *   `eagerPartials`, `signal`, `onProgress`, `onFallback`.
  * @returns The `Model`; `dispose()` it when done.

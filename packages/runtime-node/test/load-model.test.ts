@@ -35,8 +35,8 @@ describe('loadModel (stand-in UNet)', () => {
 
   it('explains an unknown model name or folder', () => {
     expect(() => resolveModelDir('mnist')).toThrow(
-      'Unknown model "mnist": expected one of the embedded models ("fashion") or a folder holding model.json.',
+      'Unknown model "mnist": expected one of the embedded models ("fashion") or a folder holding model.json or a diffusers ONNX export (model_index.json).',
     );
-    expect(() => resolveModelDir(STAND_INS)).toThrow(/has none/);
+    expect(() => resolveModelDir(STAND_INS)).toThrow(/has neither/);
   });
 });

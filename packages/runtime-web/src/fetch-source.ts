@@ -96,6 +96,14 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
     location: base.href,
     async readFile(path: string): Promise<Uint8Array> {
       const url = new URL(path.split('/').map(encodeURIComponent).join('/'), base).href;
+      // a model is untrusted input: a path it names never leaves the folder (readModelFile refuses
+      // `..`, absolute and URL paths first; this catches a caller that reads the source directly)
+      if (!url.startsWith(base.href)) {
+        throw new RuntimeError(
+          'invalid-manifest',
+          `Refused to fetch ${JSON.stringify(path)}: it resolves to ${url}, outside ${base.href}.`,
+        );
+      }
       const { signal } = options;
       if (signal?.aborted) throw aborted(signal, url);
       if (!doFetch) throw new RuntimeError('unsupported', `There is no fetch() here to download ${url}: pass options.fetch.`);

@@ -2,7 +2,7 @@ import type { CostProfile } from '@flexiffusion/schedule';
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { OperationOptions, SessionFactory, SessionInfo } from './backend.js';
 import { RuntimeError } from './errors.js';
-import { cutUnet, type CutGraphs, type TensorTypeInfo } from './graph-cut.js';
+import { checkCutPoints, cutUnet, type CutGraphs, type TensorTypeInfo } from './graph-cut.js';
 import { graphOf, parseModel, withOutputs, writeModel } from './internal/onnx.js';
 import { throwIfAborted } from './internal/platform.js';
 import { openSession, runSession } from './internal/session.js';
@@ -31,7 +31,12 @@ export interface PrepareUnetOptions extends OperationOptions {
   readonly eagerPartials?: boolean;
   /** Prefix for session labels (default `unet`). */
   readonly label?: string;
+  /** How messages name cut point b (default: the manifest field, `unet.cache[b].tensor`). */
+  readonly cacheField?: (branch: number) => string;
 }
+
+/** A partial step that costs this share of a full step's MACs or more saves too little: warned. */
+export const COSTLY_CUT_RATIO = 0.95;
 
 /**
  * A UNet ready for cached schedules: the full graph (prediction + every branch's cache tensor)
@@ -60,6 +65,12 @@ export class CachedUnet {
   readonly graphs: CutGraphs;
   /** Output name of the prediction. */
   readonly output: string;
+  /**
+   * What is legal but likely a mistake in the cut points, one sentence each: a branch whose partial
+   * step costs ≥ 95% of a full step's MACs, or whose partial graph does not read the noisy sample.
+   * `flexi` prints them; a library caller may show or log them.
+   */
+  readonly warnings: readonly string[];
   readonly #full: InferenceSession;
   readonly #partials: (Promise<InferenceSession> | undefined)[];
   readonly #sessions: SessionFactory;
@@ -76,6 +87,7 @@ export class CachedUnet {
     cacheInfo: CachedUnet['cacheInfo'];
     sessions: SessionFactory;
     label: string;
+    warnings?: readonly string[];
   }) {
     this.#full = init.full;
     this.graphs = init.graphs;
@@ -83,6 +95,7 @@ export class CachedUnet {
     this.macs = init.macs;
     this.costProfile = init.costProfile;
     this.cacheInfo = init.cacheInfo;
+    this.warnings = Object.freeze([...(init.warnings ?? [])]);
     this.branches = init.cacheInfo.length;
     this.#sessions = init.sessions;
     this.#label = init.label;
@@ -150,7 +163,8 @@ export class CachedUnet {
     if (!Number.isSafeInteger(branch) || branch < 0 || branch >= this.branches) {
       throw new RuntimeError(
         'invalid-option',
-        `Invalid cache branch ${String(branch)}: this UNet has ${this.branches} branch${this.branches === 1 ? '' : 'es'} (0..${this.branches - 1}).`,
+        `Invalid cache branch ${String(branch)}: ` +
+          `this UNet has ${this.branches} branch${this.branches === 1 ? '' : 'es'} (0..${this.branches - 1}).`,
       );
     }
     let s = this.#partials[branch];
@@ -220,6 +234,8 @@ export async function prepareUnet(options: PrepareUnetOptions): Promise<CachedUn
   const plan = planMacCount(graph);
   const macNames = macProbeNames(graph, plan);
   const cacheNames = [...options.cacheTensors];
+  const field = options.cacheField ?? ((b: number) => `unet.cache[${b}].tensor`);
+  checkCutPoints(graph, cacheNames, field);
   const probeOutputs = [...new Set([...cacheNames, ...macNames])];
   // Validate names (unknown-tensor with suggestions) before opening anything.
   const probeModel = writeModel(withOutputs(m, probeOutputs));
@@ -245,15 +261,26 @@ export async function prepareUnet(options: PrepareUnetOptions): Promise<CachedUn
   for (const c of cacheInfo) cacheTypes[c.name] = { type: c.type, dims: c.dims };
   const graphs: CutGraphs =
     cacheNames.length > 0
-      ? cutUnet(options.model, { output: options.output, cacheTensors: cacheNames, cacheTypes })
+      ? cutUnet(options.model, { output: options.output, cacheTensors: cacheNames, cacheTypes, cacheField: field })
       : Object.freeze({ full: options.model, partials: [], partialNodes: [], partialInputs: [], nodeCount: graph.node.length });
   const byNode = new Map(macs.nodes.map((n) => [n.index, n.macs] as const));
   const partialMacs = graphs.partialNodes.map((nodes) => nodes.reduce((s, i) => s + (byNode.get(i) ?? 0), 0));
   const costProfile: CostProfile = Object.freeze({ fullMacs: macs.total, partialMacs: Object.freeze(partialMacs) });
+  const warnings = cutWarnings(costProfile, graphs, options.probeFeeds, cacheNames, field);
   progress(2, 'opening sessions');
   // The cache outputs are only fed back to the partial graphs: a backend may keep them on its device.
   const full = await openSession(options.sessions, graphs.full, `${label}/full`, cacheNames);
-  const unet = new CachedUnet({ full, graphs, output: options.output, macs, costProfile, cacheInfo, sessions: options.sessions, label });
+  const unet = new CachedUnet({
+    full,
+    graphs,
+    output: options.output,
+    macs,
+    costProfile,
+    cacheInfo,
+    sessions: options.sessions,
+    label,
+    warnings,
+  });
   try {
     if (options.eagerPartials) for (let b = 0; b < unet.branches; b++) await unet.partialSession(b);
     throwIfAborted(options.signal, 'Preparing the UNet');
@@ -263,4 +290,36 @@ export async function prepareUnet(options: PrepareUnetOptions): Promise<CachedUn
   }
   progress(3, 'ready');
   return unet;
+}
+
+/** The {@link CachedUnet.warnings} of a cut: costly branches, and branches that ignore the sample. */
+function cutWarnings(
+  cost: CostProfile,
+  graphs: CutGraphs,
+  probeFeeds: Readonly<Record<string, Tensor>>,
+  names: readonly string[],
+  field: (branch: number) => string,
+): string[] {
+  const out: string[] = [];
+  // the noisy sample is the [B, C, H, W] feed; a partial graph that reads none of them ignores x_t
+  const samples = Object.entries(probeFeeds)
+    .filter(([, t]) => t.dims.length === 4)
+    .map(([n]) => n);
+  names.forEach((name, b) => {
+    const ratio = cost.fullMacs > 0 ? cost.partialMacs[b]! / cost.fullMacs : 0;
+    if (ratio >= COSTLY_CUT_RATIO) {
+      out.push(
+        `Cut point ${field(b)} ${JSON.stringify(name)}: a partial step of branch ${b} costs ${(100 * ratio).toFixed(1)}% of a full ` +
+          "step's MACs, so it saves almost nothing; choose a deeper tensor (an up block's output, see `flexi inspect`).",
+      );
+    }
+    const reads = graphs.partialInputs[b] ?? [];
+    if (samples.length > 0 && !samples.some((s) => reads.includes(s))) {
+      out.push(
+        `Cut point ${field(b)} ${JSON.stringify(name)}: the partial graph of branch ${b} does not read the noisy sample ` +
+          `(${samples.join(', ')}), so a partial step ignores x_t${reads.length === 0 ? ' and only repeats the cached prediction' : ''}.`,
+      );
+    }
+  });
+  return out;
 }

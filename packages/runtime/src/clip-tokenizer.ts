@@ -1,5 +1,6 @@
 import { RuntimeError } from './errors.js';
 import { utf8Decode, utf8Encode } from './internal/platform.js';
+import type { TokenizerSpec } from './manifest/types.js';
 
 /** CLIP's pre-tokenizer pattern (case-insensitive). */
 const PATTERN = /<\|startoftext\|>|<\|endoftext\|>|'s|'t|'re|'ve|'m|'ll|'d|[\p{L}]+|[\p{N}]|[^\s\p{L}\p{N}]+/giu;
@@ -112,6 +113,51 @@ export class ClipTokenizer {
   }
 
   /**
+   * Build a tokenizer from a Hugging Face tokenizers `tokenizer.json` (what transformers'
+   * CLIPTokenizerFast saves): its BPE `model.vocab` and `model.merges` (strings `"a b"` or pairs
+   * `["a", "b"]`), plus `added_tokens`. The normalizer and pre-tokenizer of a CLIP tokenizer.json
+   * are the ones this class applies (NFC, whitespace collapsed, lower case; CLIP's split pattern,
+   * byte-level symbols).
+   *
+   * @param tokenizerJson - tokenizer.json.
+   * @param options - `maxLength`, `padToken`.
+   * @returns The tokenizer.
+   * @throws {@link RuntimeError} `invalid-option` for a file that is not a CLIP BPE tokenizer.json.
+   */
+  static fromTokenizerJson(tokenizerJson: Uint8Array | string, options: ClipTokenizerOptions = {}): ClipTokenizer {
+    const bad = (why: string): RuntimeError => new RuntimeError('invalid-option', `Invalid tokenizer.json: ${why}.`);
+    let doc: unknown;
+    try {
+      doc = JSON.parse(typeof tokenizerJson === 'string' ? tokenizerJson : utf8Decode(tokenizerJson));
+    } catch (cause) {
+      throw new RuntimeError('invalid-option', `Invalid tokenizer.json: ${String(cause)}.`, { cause });
+    }
+    const model = (doc as { model?: unknown } | null)?.model as
+      | { type?: unknown; vocab?: unknown; merges?: unknown; end_of_word_suffix?: unknown }
+      | undefined;
+    if (typeof model !== 'object' || model === null) throw bad('no "model" object');
+    if (model.type !== 'BPE') throw bad(`its model type is ${JSON.stringify(model.type)}: expected "BPE" (a CLIP tokenizer)`);
+    if (model.end_of_word_suffix !== '</w>') {
+      throw bad(`its end_of_word_suffix is ${JSON.stringify(model.end_of_word_suffix)}: expected "</w>" (CLIP's BPE)`);
+    }
+    if (typeof model.vocab !== 'object' || model.vocab === null || Array.isArray(model.vocab)) throw bad('model.vocab is not an object');
+    if (!Array.isArray(model.merges)) throw bad('model.merges is not an array');
+    const vocab: Record<string, number> = { ...(model.vocab as Record<string, number>) };
+    const added = (doc as { added_tokens?: unknown }).added_tokens;
+    if (Array.isArray(added)) {
+      for (const t of added as { content?: unknown; id?: unknown }[]) {
+        if (typeof t?.content === 'string' && typeof t.id === 'number') vocab[t.content] = t.id;
+      }
+    }
+    const merges = (model.merges as unknown[]).map((m, i) => {
+      if (typeof m === 'string') return m;
+      if (Array.isArray(m) && m.length === 2 && m.every((x) => typeof x === 'string')) return `${m[0]} ${m[1]}`;
+      throw bad(`model.merges[${i}] is ${JSON.stringify(m)}: expected "a b" or ["a", "b"]`);
+    });
+    return new ClipTokenizer(vocab, merges, options);
+  }
+
+  /**
    * BPE token strings of a text (without special tokens or padding).
    *
    * @param text - Any text.
@@ -180,4 +226,26 @@ export class ClipTokenizer {
     if (this.#cache.size < 10000) this.#cache.set(token, word);
     return word;
   }
+}
+
+/**
+ * The tokenizer a manifest's `tokenizer` block names: `json` (tokenizer.json) or `vocab` + `merges`,
+ * with its `padToken`.
+ *
+ * @param spec - The manifest's tokenizer block.
+ * @param read - Reads a file of the model folder (`role` names the field for messages).
+ * @param options - `maxLength` (the text encoder's).
+ * @returns The tokenizer.
+ * @throws {@link RuntimeError} `missing-file` (from `read`), `invalid-option` for unparsable files.
+ * @internal
+ */
+export async function loadClipTokenizer(
+  spec: TokenizerSpec,
+  read: (file: string, role: string) => Promise<Uint8Array>,
+  options: { readonly maxLength?: number } = {},
+): Promise<ClipTokenizer> {
+  const o: ClipTokenizerOptions = { ...options, ...(spec.padToken !== undefined ? { padToken: spec.padToken } : {}) };
+  if (spec.json !== undefined) return ClipTokenizer.fromTokenizerJson(await read(spec.json, 'tokenizer.json'), o);
+  const [vocab, merges] = await Promise.all([read(spec.vocab ?? '', 'tokenizer.vocab'), read(spec.merges ?? '', 'tokenizer.merges')]);
+  return ClipTokenizer.fromFiles(vocab, merges, o);
 }

@@ -48,6 +48,20 @@ export interface RuntimeIssue {
 }
 
 /**
+ * Something the runtime did to a request that the caller should know about but that is not an
+ * error, e.g. a prompt truncated to the text encoder's length (`prompt-truncated`). Passed to the
+ * `onWarning` callback of `generate()`.
+ *
+ * @public
+ */
+export interface RuntimeWarning {
+  /** What happened: `prompt-truncated`. */
+  readonly code: 'prompt-truncated';
+  /** A message naming the value and what was done to it. */
+  readonly message: string;
+}
+
+/**
  * The one error class of `@flexiffusion/runtime` and the platform packages built on it.
  * `code` says what went wrong, `issues` lists every problem found when there were several, and
  * `cause` carries the underlying error (a file-system or onnxruntime error) where there was one.

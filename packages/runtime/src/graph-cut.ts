@@ -1,14 +1,19 @@
 import { RuntimeError, oneOf } from './errors.js';
+import { proposeFromGraph } from './import/cut-points.js';
 import {
   ONNX_ELEMENT_TYPES,
-  checkTensorsExist,
   declaredElemType,
   extractGraph,
   graphOf,
+  initializerNames,
   parseModel,
+  producers,
+  similarNames,
   tensorValueInfo,
   withOutputs,
   writeModel,
+  type GraphProto,
+  type ModelProto,
 } from './internal/onnx.js';
 
 /**
@@ -34,6 +39,11 @@ export interface CutOptions {
   readonly output: string;
   /** The cut points: tensor names, one per cache branch, in branch order. */
   readonly cacheTensors: readonly string[];
+  /**
+   * How messages name cut point `b` (default `cacheTensors[b]`; {@link prepareUnet} names the
+   * manifest field, `unet.cache[b].tensor`).
+   */
+  readonly cacheField?: (branch: number) => string;
   /**
    * Element type (and rank) of each cache tensor, by name. Needed when the graph declares no
    * `value_info` for it (a plain `torch.onnx.export` declares none); {@link prepareUnet} finds
@@ -124,8 +134,9 @@ export function extractSubgraph(
  * @param options - The output to keep, the cache tensors (one per branch) and their types.
  * @returns The serialized graphs and which source nodes each partial graph keeps.
  * @throws {@link RuntimeError} `invalid-model`, `unknown-tensor` (a name not in the graph; the
- *   message lists similar names), `invalid-cut` (a cache tensor that does not feed the output, or
- *   whose type is unknown), `invalid-option` (no cache tensors, or a repeated one).
+ *   message names the nearest tensor names by edit distance), `invalid-cut` (a cache tensor that
+ *   is a graph input, an initializer or a graph output, that does not feed the output, or whose
+ *   type is unknown), `invalid-option` (no cache tensors, or a repeated one).
  * @example
  * ```ts
  * const cut = cutUnet(bytes, {
@@ -164,7 +175,7 @@ export function cutUnet(model: Uint8Array, options: CutOptions): CutGraphs {
       `The graph has no output ${JSON.stringify(output)}. Should be one of: ${oneOf(graph.output.map((o) => o.name))}.`,
     );
   }
-  checkTensorsExist(graph, cacheTensors, 'cut');
+  checkCutPoints(graph, cacheTensors, options.cacheField ?? ((b) => `cacheTensors[${b}]`));
   const full = writeModel(withOutputs(m, cacheTensors));
   const declared = new Map(graph.valueInfo.map((v) => [v.name, v] as const));
   const partials: Uint8Array[] = [];
@@ -240,7 +251,11 @@ export interface GraphSummary {
  * @public
  */
 export function inspectGraph(model: Uint8Array): GraphSummary {
-  const m = parseModel(model);
+  return summarizeModel(parseModel(model));
+}
+
+/** {@link inspectGraph} of a parsed model. @internal */
+export function summarizeModel(m: ModelProto): GraphSummary {
   const g = graphOf(m);
   const inits = new Set(g.initializer.map((t) => t.name));
   const typeName = (e: number): string | null => Object.entries(ONNX_ELEMENT_TYPES).find(([, v]) => v === e)?.[0] ?? null;
@@ -274,8 +289,51 @@ function elemTypeOf(type: string, name: string): number {
   if (e === undefined) {
     throw new RuntimeError(
       'unsupported',
-      `Unsupported element type ${JSON.stringify(type)} for tensor ${JSON.stringify(name)}. Should be one of: ${oneOf(Object.keys(ONNX_ELEMENT_TYPES))}.`,
+      `Unsupported element type ${JSON.stringify(type)} for tensor ${JSON.stringify(name)}. ` +
+        `Should be one of: ${oneOf(Object.keys(ONNX_ELEMENT_TYPES))}.`,
     );
   }
   return e;
+}
+
+/**
+ * Check cut points against a graph before anything is cut: each must be a tensor a node computes
+ * (not a graph input such as `sample`, not an initializer, not a graph output). A name the graph
+ * lacks is reported with the nearest names by edit distance (a one-character typo first).
+ *
+ * @param graph - The UNet graph.
+ * @param cacheTensors - The cut points, branch order.
+ * @param field - How a message names cut point b, e.g. `unet.cache[1].tensor`.
+ * @throws {@link RuntimeError} `unknown-tensor`, `invalid-cut`; `issues[0].path` is the field.
+ * @internal
+ */
+export function checkCutPoints(graph: GraphProto, cacheTensors: readonly string[], field: (branch: number) => string): void {
+  const inputs = new Set(graph.input.map((v) => v.name));
+  const inits = initializerNames(graph);
+  const outputs = new Set(graph.output.map((v) => v.name));
+  const made = producers(graph);
+  let example: string | undefined;
+  const hint = (): string => {
+    example ??= proposeFromGraph(graph).points[0]?.tensor ?? '';
+    const e = example ? ` (e.g. ${JSON.stringify(example)})` : '';
+    return `a cut point must be a feature the UNet computes: an up block's or the mid block's output${e}; \`flexi inspect\` proposes them.`;
+  };
+  cacheTensors.forEach((name, b) => {
+    const at = `${field(b)} ${JSON.stringify(name)}`;
+    let why: string | null = null;
+    if (outputs.has(name)) why = "it is a graph output: a partial step would only repeat the full step's prediction";
+    else if (inits.has(name)) why = 'it is an initializer (a weight stored in the graph), not computed from the inputs';
+    else if (inputs.has(name)) why = 'it is a graph input, so a partial step would run the whole graph from it and save nothing';
+    if (why !== null) {
+      const message = `Invalid cut point ${at}: ${why}; ${hint()}`;
+      throw new RuntimeError('invalid-cut', message, { issues: [{ path: field(b), message }] });
+    }
+    if (!made.has(name)) {
+      const near = similarNames(graph, name);
+      const message =
+        `Unknown cut point ${at}: the UNet graph has no tensor of that name.` +
+        (near.length > 0 ? ` Nearest names: ${near.map((n) => JSON.stringify(n)).join(', ')}.` : '');
+      throw new RuntimeError('unknown-tensor', message, { issues: [{ path: field(b), message }] });
+    }
+  });
 }

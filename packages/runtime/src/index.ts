@@ -13,14 +13,14 @@
  *
  * @packageDocumentation
  */
-export { RuntimeError, type RuntimeErrorCode, type RuntimeIssue } from './errors.js';
+export { RuntimeError, type RuntimeErrorCode, type RuntimeIssue, type RuntimeWarning } from './errors.js';
 export type { Backend, ActiveBackend, SessionFactory, SessionInfo, ModelSource, ProgressEvent, OperationOptions } from './backend.js';
 export { resolveBackend, checkBackend, type ResolveBackendOptions } from './resolve-backend.js';
-export { Model } from './model/model.js';
+export { Model, type ModelFile } from './model/model.js';
 export { openModel, type OpenModelOptions } from './model/open-model.js';
 export type { GenerateOptions, GenerateResult, SampleBatch } from './model/generate-options.js';
 export type { ProfileOptions, ModelProfile } from './model/profile.js';
-export type { FamilyPipeline, ConditioningStage, DecodingStage, SampleConditions } from './pipeline/stages.js';
+export type { FamilyPipeline, ConditioningStage, ConditioningRequest, DecodingStage, SampleConditions } from './pipeline/stages.js';
 export type { PromptEmbeddings } from './pipeline/prompts.js';
 export type { AbortSignalLike } from './internal/platform.js';
 export {
@@ -65,12 +65,19 @@ export {
   getSampler,
   applyGuidance,
   predictionToEpsilon,
+  predictionToX0,
+  FINAL_SIGMAS_TYPES,
+  type FinalSigmasType,
+  type SamplerSettings,
   type SamplerName,
   type SamplerDefinition,
   type SamplerConfig,
   type SamplerStepInput,
   type PredictionType,
 } from './samplers.js';
+export { parseSchedulerConfig, SCHEDULER_CLASSES, type ImportedScheduler } from './import/scheduler-config.js';
+export { samplerSettings, planSettings } from './scheduler-settings.js';
+export * from './import/index.js';
 export { gaussianNoise, batchNoise, INITIAL_NOISE_STREAM } from './noise.js';
 export { runPlan, type RunPlanOptions, type BatchConditioning } from './run-plan.js';
 export { ClipTokenizer, type ClipTokenizerOptions } from './clip-tokenizer.js';

@@ -28,11 +28,17 @@ export interface NoiseScheduleConfig {
   readonly betaStart: number;
   /** Last beta (ignored by `squaredcos_cap_v2`). */
   readonly betaEnd: number;
+  /** β_t given directly (diffusers' `trained_betas`): replaces the three fields above. */
+  readonly trainedBetas?: readonly number[];
+  /** Rescale the betas to zero terminal SNR (diffusers' `rescale_betas_zero_snr`, default false). */
+  readonly rescaleBetasZeroSnr?: boolean;
 }
 
 /**
  * ᾱ_t = ∏_{s ≤ t} (1 − β_s) for t = 0..trainTimesteps−1, as diffusers computes it (in float64
- * here; diffusers uses float32, a relative difference below 1e-6).
+ * here; diffusers uses float32, a relative difference below 1e-6). `trainedBetas` replace the
+ * schedule; `rescaleBetasZeroSnr` applies diffusers' `rescale_zero_terminal_snr` to the betas
+ * (Lin et al. 2023, Algorithm 1): √ᾱ is shifted and scaled so that √ᾱ_0 is kept and ᾱ_{T−1} = 0.
  *
  * @param config - The training noise schedule.
  * @returns A frozen-length Float64Array of `trainTimesteps` values, decreasing from ≈1.
@@ -49,6 +55,35 @@ export function alphasCumprod(config: NoiseScheduleConfig): Float64Array {
   if (!Number.isSafeInteger(n) || n < 1) {
     throw new RuntimeError('invalid-option', `Invalid trainTimesteps ${String(n)}: expected a positive integer (e.g. 1000).`);
   }
+  let betas = config.trainedBetas ? trainedBetas(config.trainedBetas, n) : scheduleBetas(config, n);
+  if (config.rescaleBetasZeroSnr) {
+    if (n < 2) throw new RuntimeError('invalid-option', 'rescaleBetasZeroSnr needs trainTimesteps >= 2.');
+    betas = rescaleZeroTerminalSnr(betas);
+  }
+  return cumprod(betas);
+}
+
+function cumprod(betas: Float64Array): Float64Array {
+  const out = new Float64Array(betas.length);
+  let p = 1;
+  for (let i = 0; i < betas.length; i++) {
+    p *= 1 - betas[i]!;
+    out[i] = p;
+  }
+  return out;
+}
+
+function trainedBetas(b: readonly number[], n: number): Float64Array {
+  if (b.length !== n || !b.every((x) => typeof x === 'number' && x >= 0 && x < 1)) {
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid trainedBetas: expected ${n} (trainTimesteps) numbers in [0, 1), got ${b.length} values.`,
+    );
+  }
+  return Float64Array.from(b);
+}
+
+function scheduleBetas(config: NoiseScheduleConfig, n: number): Float64Array {
   const betas = new Float64Array(n);
   const { betaStart: s, betaEnd: e } = config;
   if (config.betaSchedule === 'linear' || config.betaSchedule === 'scaled_linear') {
@@ -80,11 +115,19 @@ export function alphasCumprod(config: NoiseScheduleConfig): Float64Array {
         `Unsupported betaSchedule ${JSON.stringify((config as { betaSchedule: unknown }).betaSchedule)}. Should be one of: ${oneOf(BETA_SCHEDULES)}.`,
       );
   }
+  return betas;
+}
+
+/** diffusers' `rescale_zero_terminal_snr`, step for step (float64). */
+function rescaleZeroTerminalSnr(betas: Float64Array): Float64Array {
+  const n = betas.length;
+  const root = cumprod(betas).map(Math.sqrt);
+  const first = root[0]!;
+  const last = root[n - 1]!;
+  const scale = first / (first - last);
+  const bar = root.map((r) => ((r - last) * scale) ** 2);
   const out = new Float64Array(n);
-  let p = 1;
-  for (let i = 0; i < n; i++) {
-    p *= 1 - betas[i]!;
-    out[i] = p;
-  }
+  out[0] = 1 - bar[0]!;
+  for (let i = 1; i < n; i++) out[i] = 1 - bar[i]! / bar[i - 1]!;
   return out;
 }

@@ -10,9 +10,11 @@ import {
   applyGuidance,
   getSampler,
   predictionToEpsilon,
+  predictionToX0,
   type PredictionType,
   type SamplerDefinition,
   type SamplerName,
+  type SamplerSettings,
 } from './samplers.js';
 
 /**
@@ -60,6 +62,8 @@ export interface RunPlanOptions extends OperationOptions {
   readonly sampler?: SamplerName | SamplerDefinition<unknown>;
   /** DDIM eta (default 0). */
   readonly eta?: number;
+  /** Final ᾱ and DPM-Solver++ settings ({@link @flexiffusion/runtime!samplerSettings | samplerSettings} of the manifest's scheduler block; default: diffusers' defaults). */
+  readonly samplerSettings?: SamplerSettings;
   /** ᾱ of the model. */
   readonly alphasCumprod: Float64Array;
   /** What the UNet predicts (default `epsilon`). */
@@ -93,7 +97,8 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
     );
   }
   const sampler = getSampler(options.sampler ?? 'ddim');
-  const config = { alphasCumprod: options.alphasCumprod, eta: options.eta ?? 0 };
+  const ac = sampler.alphasCumprod?.(options.alphasCumprod) ?? options.alphasCumprod;
+  const config = { alphasCumprod: ac, eta: options.eta ?? 0, ...options.samplerSettings, updates: plan.steps.length };
   const stochastic = sampler.stochastic(config);
   if (stochastic && options.seeds?.length !== n) {
     throw new RuntimeError(
@@ -116,6 +121,7 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
       const st = plan.steps[k]!;
       throwIfAborted(options.signal, 'Sampling');
       let eps: Float32Array;
+      let x0: Float32Array | undefined;
       if (st.evaluate) {
         let xin = x;
         if (w !== null) {
@@ -159,22 +165,27 @@ export async function runPlan(options: RunPlanOptions): Promise<Float32Array> {
           );
         }
         const raw = await readFloat32(out);
-        const e = predictionToEpsilon(raw, xin, options.alphasCumprod[st.timestep]!, prediction);
-        eps = w !== null ? applyGuidance(e.subarray(0, n * size), e.subarray(n * size), w) : e;
+        const guide = (p: Float32Array): Float32Array => (w !== null ? applyGuidance(p.subarray(0, n * size), p.subarray(n * size), w) : p);
+        eps = guide(predictionToEpsilon(raw, xin, ac[st.timestep]!, prediction));
+        // x0 given as such where the model predicts it or v: exact where ᾱ is ~0 (zero terminal SNR)
+        x0 = prediction === 'epsilon' ? undefined : guide(predictionToX0(raw, xin, ac[st.timestep]!, prediction));
         lastEps = eps;
       } else {
         if (lastEps === null) {
           throw new RuntimeError('invalid-option', `Plan step ${st.index} reuses a noise prediction but none was made before it.`);
         }
+        // a reused ε, not a reused x0: the sampler derives x0 from it at this step's x_t
         eps = lastEps;
       }
       const noise = stochastic ? batchNoise(options.seeds!, size, 1 + st.index) : undefined;
-      x = sampler.step(
-        state,
-        noise
-          ? { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep, noise }
-          : { sample: x, eps, timestep: st.timestep, nextTimestep: st.nextTimestep },
-      );
+      x = sampler.step(state, {
+        sample: x,
+        eps,
+        timestep: st.timestep,
+        nextTimestep: st.nextTimestep,
+        ...(noise ? { noise } : {}),
+        ...(x0 ? { x0 } : {}),
+      });
       options.onStep?.({ step: k + 1, steps, evaluated: st.evaluate });
       if (!st.evaluate) await yieldToEventLoop();
     }

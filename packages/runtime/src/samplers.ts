@@ -22,6 +22,17 @@ export type PredictionType = 'epsilon' | 'v_prediction' | 'sample';
 export const PREDICTION_TYPES: readonly PredictionType[] = Object.freeze(['epsilon', 'v_prediction', 'sample']);
 
 /**
+ * Where DPM-Solver++'s last update goes (diffusers' `final_sigmas_type`): `'zero'` to σ = 0, the
+ * predicted x0; `'sigma_min'` to the smallest training σ, that of ᾱ_0.
+ *
+ * @public
+ */
+export type FinalSigmasType = 'zero' | 'sigma_min';
+
+/** The valid {@link FinalSigmasType} values. @public */
+export const FINAL_SIGMAS_TYPES: readonly FinalSigmasType[] = Object.freeze(['zero', 'sigma_min']);
+
+/**
  * Settings of a sampler run.
  *
  * @public
@@ -31,7 +42,30 @@ export interface SamplerConfig {
   readonly alphasCumprod: Float64Array;
   /** DDIM's eta: 0 = deterministic DDIM (default), 1 = DDPM-like. Ignored by other samplers. */
   readonly eta?: number;
+  /**
+   * ᾱ that an update to the end of sampling (`nextTimestep` −1) goes to: DDIM's
+   * `final_alpha_cumprod`, 1 with `set_alpha_to_one` (default), else ᾱ_0.
+   */
+  readonly finalAlphaCumprod?: number;
+  /** DPM-Solver++: where the last update goes (default `'zero'`: to x0). */
+  readonly finalSigmasType?: FinalSigmasType;
+  /**
+   * DPM-Solver++: diffusers' `lower_order_final` (default true): when the run has fewer than 15
+   * updates, the last is first order. Needs `updates`. (With `finalSigmasType` `'zero'` the last
+   * update is first order anyway, as in diffusers; for 2M `lower_order_final` changes nothing else.)
+   */
+  readonly lowerOrderFinal?: boolean;
+  /** Number of updates of the run (`plan.steps.length`); runPlan passes it. */
+  readonly updates?: number;
 }
+
+/**
+ * The sampler settings a model's scheduler block implies, besides ᾱ and eta (what runPlan's
+ * `samplerSettings` takes).
+ *
+ * @public
+ */
+export type SamplerSettings = Pick<SamplerConfig, 'finalAlphaCumprod' | 'finalSigmasType' | 'lowerOrderFinal'>;
 
 /**
  * One update: move `sample` from `timestep` to `nextTimestep` given the noise prediction.
@@ -43,6 +77,12 @@ export interface SamplerStepInput {
   readonly sample: Float32Array;
   /** ε predicted at (x_t, t), same length as `sample`. */
   readonly eps: Float32Array;
+  /**
+   * The predicted clean sample x0, given when the model predicts it or v (prediction `sample`,
+   * `v_prediction`): samplers use it as is instead of deriving it from ε, which is exact where ᾱ
+   * is tiny or 0 (zero terminal SNR), as diffusers' `pred_original_sample`. Absent for ε models.
+   */
+  readonly x0?: Float32Array;
   /** The current timestep t. */
   readonly timestep: number;
   /** The timestep to go to; −1 means the end of sampling (the clean sample). */
@@ -70,21 +110,32 @@ export interface SamplerDefinition<S = unknown> {
   init(config: SamplerConfig): S;
   /** One update; returns x at `nextTimestep` (a new array). */
   step(state: S, input: SamplerStepInput): Float32Array;
+  /**
+   * Optional: the ᾱ this sampler works with, given the model's (default: the model's). runPlan
+   * converts the model output with it and passes it as `config.alphasCumprod`. DPM-Solver++ uses
+   * it for diffusers' 2^-24 in place of a zero terminal ᾱ.
+   */
+  alphasCumprod?(alphasCumprod: Float64Array): Float64Array;
 }
 
 interface DdimState {
   readonly ac: Float64Array;
   readonly eta: number;
+  readonly final: number;
 }
 
 interface DpmState {
   readonly ac: Float64Array;
+  readonly finalAc: number;
+  readonly lowerOrderLast: boolean;
+  readonly updates: number;
+  done: number;
   prevX0: Float32Array | null;
   prevLambda: number;
 }
 
-function alphaAt(ac: Float64Array, t: number): number {
-  if (t < 0) return 1; // set_alpha_to_one / final sigma 0
+function alphaAt(ac: Float64Array, t: number, final = 1): number {
+  if (t < 0) return final; // final_alpha_cumprod / final sigma
   const a = ac[t];
   if (a === undefined || !Number.isInteger(t)) {
     throw new RuntimeError(
@@ -97,13 +148,13 @@ function alphaAt(ac: Float64Array, t: number): number {
 
 const ddim: SamplerDefinition<DdimState> = Object.freeze({
   name: 'ddim' as const,
-  summary: "DDIM (diffusers' DDIMScheduler: set_alpha_to_one, no clipping, eta configurable)",
+  summary: "DDIM (diffusers' DDIMScheduler: final ᾱ per set_alpha_to_one, no clipping, eta configurable)",
   stochastic: (config: SamplerConfig) => (config.eta ?? 0) > 0,
-  init: (config: SamplerConfig): DdimState => ({ ac: config.alphasCumprod, eta: config.eta ?? 0 }),
+  init: (config: SamplerConfig): DdimState => ({ ac: config.alphasCumprod, eta: config.eta ?? 0, final: config.finalAlphaCumprod ?? 1 }),
   step(state: DdimState, input: SamplerStepInput): Float32Array {
-    const { sample: x, eps, noise } = input;
+    const { sample: x, eps, noise, x0: given } = input;
     const at = alphaAt(state.ac, input.timestep);
-    const ap = alphaAt(state.ac, input.nextTimestep);
+    const ap = alphaAt(state.ac, input.nextTimestep, state.final);
     const variance = ((1 - ap) / (1 - at)) * (1 - at / ap);
     const std = state.eta * Math.sqrt(Math.max(variance, 0));
     if (std > 0 && !noise) throw new RuntimeError('invalid-option', 'DDIM with eta > 0 needs noise for every step.');
@@ -114,7 +165,7 @@ const ddim: SamplerDefinition<DdimState> = Object.freeze({
     const out = new Float32Array(x.length);
     for (let i = 0; i < x.length; i++) {
       const e = eps[i]!;
-      const x0 = (x[i]! - s1a * e) / sa;
+      const x0 = given ? given[i]! : (x[i]! - s1a * e) / sa;
       let v = sap * x0 + dirCoef * e;
       if (std > 0) v += std * noise![i]!;
       out[i] = v;
@@ -123,30 +174,54 @@ const ddim: SamplerDefinition<DdimState> = Object.freeze({
   },
 });
 
+/** diffusers' DPMSolverMultistepScheduler: "close to 0 without being 0 so first sigma is not inf". */
+const ZERO_SNR_ALPHA = 2 ** -24;
+
 const dpmpp2m: SamplerDefinition<DpmState> = Object.freeze({
   name: 'dpmpp-2m' as const,
-  summary: "DPM-Solver++ (2M, midpoint; diffusers' DPMSolverMultistepScheduler, final step to x0)",
+  summary: "DPM-Solver++ (2M, midpoint; diffusers' DPMSolverMultistepScheduler: final_sigmas_type, lower_order_final)",
   stochastic: () => false,
-  init: (config: SamplerConfig): DpmState => ({ ac: config.alphasCumprod, prevX0: null, prevLambda: 0 }),
+  init: (config: SamplerConfig): DpmState => {
+    const updates = config.updates ?? Number.POSITIVE_INFINITY;
+    return {
+      ac: config.alphasCumprod,
+      finalAc: config.finalSigmasType === 'sigma_min' ? alphaAt(config.alphasCumprod, 0) : 1,
+      lowerOrderLast: (config.lowerOrderFinal ?? true) && updates < 15,
+      updates,
+      done: 0,
+      prevX0: null,
+      prevLambda: 0,
+    };
+  },
+  alphasCumprod(ac: Float64Array): Float64Array {
+    if (ac[ac.length - 1] !== 0) return ac;
+    const out = ac.slice();
+    out[ac.length - 1] = ZERO_SNR_ALPHA;
+    return out;
+  },
   step(state: DpmState, input: SamplerStepInput): Float32Array {
-    const { sample: x, eps } = input;
+    const { sample: x, eps, x0: given } = input;
     const as = Math.sqrt(alphaAt(state.ac, input.timestep));
     const ss = Math.sqrt(1 - alphaAt(state.ac, input.timestep));
     const lambdaS = Math.log(as) - Math.log(ss);
-    const x0 = new Float32Array(x.length);
-    for (let i = 0; i < x.length; i++) x0[i] = (x[i]! - ss * eps[i]!) / as;
+    const x0 = given ? given.slice() : new Float32Array(x.length);
+    if (!given) for (let i = 0; i < x.length; i++) x0[i] = (x[i]! - ss * eps[i]!) / as;
     const prev = state.prevX0;
     const prevLambda = state.prevLambda;
     state.prevX0 = x0;
     state.prevLambda = lambdaS;
-    if (input.nextTimestep < 0) return x0.slice(); // first-order step to sigma = 0 is x0 itself
-    const at = Math.sqrt(alphaAt(state.ac, input.nextTimestep));
-    const st = Math.sqrt(1 - alphaAt(state.ac, input.nextTimestep));
+    state.done++;
+    const end = input.nextTimestep < 0;
+    if (end && state.finalAc === 1) return x0.slice(); // first-order step to sigma = 0 is x0 itself
+    const aNext = alphaAt(state.ac, input.nextTimestep, state.finalAc);
+    const at = Math.sqrt(aNext);
+    const st = Math.sqrt(1 - aNext);
     const h = Math.log(at) - Math.log(st) - lambdaS;
     const c1 = st / ss;
     const c2 = at * (Math.exp(-h) - 1);
     const out = new Float32Array(x.length);
-    if (prev === null) {
+    const firstOrder = prev === null || (state.lowerOrderLast && state.done === state.updates);
+    if (firstOrder) {
       for (let i = 0; i < x.length; i++) out[i] = c1 * x[i]! - c2 * x0[i]!;
     } else {
       const r0 = (lambdaS - prevLambda) / h;
@@ -230,6 +305,31 @@ export function predictionToEpsilon(
     for (let i = 0; i < out.length; i++) out[i] = sa * output[i]! + s1a * sample[i]!;
   } else {
     for (let i = 0; i < out.length; i++) out[i] = (sample[i]! - sa * output[i]!) / s1a;
+  }
+  return out;
+}
+
+/**
+ * The predicted clean sample x0 of a model output (diffusers' `pred_original_sample`), in a new
+ * array: `sample` as is (a copy); `v_prediction`: x0 = √ᾱ·x − √(1−ᾱ)·v; `epsilon`:
+ * x0 = (x − √(1−ᾱ)·ε) / √ᾱ.
+ *
+ * @param output - The model output.
+ * @param sample - x_t.
+ * @param alphaCumprod - ᾱ_t.
+ * @param prediction - The model's prediction type.
+ * @returns x0.
+ * @public
+ */
+export function predictionToX0(output: Float32Array, sample: Float32Array, alphaCumprod: number, prediction: PredictionType): Float32Array {
+  if (prediction === 'sample') return output.slice();
+  const sa = Math.sqrt(alphaCumprod);
+  const s1a = Math.sqrt(1 - alphaCumprod);
+  const out = new Float32Array(output.length);
+  if (prediction === 'v_prediction') {
+    for (let i = 0; i < out.length; i++) out[i] = sa * sample[i]! - s1a * output[i]!;
+  } else {
+    for (let i = 0; i < out.length; i++) out[i] = (sample[i]! - s1a * output[i]!) / sa;
   }
   return out;
 }

@@ -155,3 +155,60 @@ describe('pluggable samplers', () => {
     }
   });
 });
+
+describe('generation inputs', () => {
+  it('type-checks prompts, warns once about a truncated prompt, checks height/width and hashes every file', async () => {
+    const model = await openModel({ source: fixtureSource('sd'), backend: testBackend() });
+    try {
+      const base = { schedule: 'F F', seeds: [1] } as const;
+      await expect(model.generate({ ...base, prompts: 'a cat' as never })).rejects.toThrow(
+        'Invalid prompts: expected an array of strings, one per sample, got the string "a cat" (wrap it: ["a cat"]).',
+      );
+      await expect(model.generate({ ...base, prompts: [42 as never] })).rejects.toThrow(
+        'Invalid prompt 42 at index 0 of prompts: expected a string.',
+      );
+      await expect(model.generate({ ...base, prompts: ['a'], negativePrompt: 'b', negativePrompts: ['c'] })).rejects.toThrow(/not both/);
+      await expect(model.generate({ ...base, prompts: ['a'], negativePrompts: ['c', 'd'] })).rejects.toThrow(
+        'negativePrompts gives 2 prompts for 1 samples: give one per sample.',
+      );
+      const warnings: string[] = [];
+      const long = Array.from({ length: 80 }, () => 'cat').join(' ');
+      const onWarning = (w: { code: string; message: string }) => warnings.push(`${w.code}: ${w.message}`);
+      await model.generate({ ...base, prompts: [long], onWarning });
+      await model.generate({ ...base, prompts: [long], onWarning });
+      expect(warnings).toHaveLength(1);
+      expect(warnings[0]).toMatch(
+        /^prompt-truncated: Prompt "cat cat .*…" has 80 tokens; the text encoder reads 77 .* truncated to its first 75\.$/,
+      );
+      // per-sample negative prompts equal one shared negative prompt when they agree
+      const shared = await model.generate({ ...base, prompts: ['a red shoe'], negativePrompt: 'dog' });
+      const perSample = await model.generate({ ...base, prompts: ['a red shoe'], negativePrompts: ['dog'] });
+      expect(perSample.samples).toEqual(shared.samples);
+      const size = await model.imageSize();
+      expect(size).toEqual({ height: 16, width: 16, scaleFactor: 2 });
+      expect((await model.generate({ ...base, height: 16, width: 16 })).shape).toEqual([1, 3, 16, 16]);
+      await expect(model.generate({ ...base, height: 17 })).rejects.toThrow(/must be a multiple of 2/);
+      await expect(model.generate({ ...base, width: 32 })).rejects.toThrow(
+        /generates 16×16 images; other sizes are not supported yet, so width must be 16/,
+      );
+      expect(model.files.map((f) => f.path)).toEqual([
+        'text_encoder/model.onnx',
+        'tokenizer/merges.txt',
+        'tokenizer/vocab.json',
+        'unet/model.onnx',
+        'vae_decoder/model.onnx',
+      ]);
+      expect(model.files.every((f) => /^[0-9a-f]{64}$/.test(f.sha256 ?? ''))).toBe(true);
+      expect(model.contentHash).toMatch(/^[0-9a-f]{64}$/);
+    } finally {
+      await model.dispose();
+    }
+    const labels = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend() });
+    try {
+      await expect(labels.generate({ schedule: 'F', labels: [1], negativePrompt: 'x' })).rejects.toThrow(/takes no prompts/);
+      expect(await labels.imageSize()).toEqual({ height: 16, width: 16, scaleFactor: 1 });
+    } finally {
+      await labels.dispose();
+    }
+  });
+});

@@ -89,7 +89,7 @@ describe('cutUnet on the tiny stand-in UNet', () => {
 
   it('names similar tensors for an unknown cut point and rejects a cut off the output path', () => {
     expect(() => cutUnet(bytes, { output: 'noise_pred', cacheTensors: ['/up_blocks.1/upsamplers.0/conv/Conv_output_9'] })).toThrow(
-      /Unknown cut tensor "\/up_blocks.1\/upsamplers.0\/conv\/Conv_output_9".*Similar names: "\/up_blocks.1\/upsamplers.0\/conv\/Conv_output_0"/,
+      /Unknown cut point cacheTensors\[0\] "\/up_blocks.1\/upsamplers.0\/conv\/Conv_output_9".*Nearest names: "\/up_blocks.1\/upsamplers.0\/conv\/Conv_output_0"/,
     );
     expect(() => cutUnet(bytes, { output: 'nope', cacheTensors: cache })).toThrow(/no output "nope". Should be one of: "noise_pred"/);
     try {

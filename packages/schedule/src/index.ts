@@ -24,8 +24,8 @@ export { createSchedule, scheduleSteps, scheduleLength, segmentLength, scheduleF
 export type { Schedule, ValidateOptions } from './schedule.js';
 export { parseSchedule, formatSchedule, validateSchedule, toSchedule } from './notation.js';
 export type { ValidationResult } from './notation.js';
-export { planSchedule, leadingTimesteps, NULL_MODES } from './plan.js';
-export type { Plan, PlannedStep, PlanOptions, NullMode } from './plan.js';
+export { planSchedule, leadingTimesteps, schedulerTimesteps, NULL_MODES, TIMESTEP_SPACINGS, TIMESTEP_GRIDS } from './plan.js';
+export type { Plan, PlannedStep, PlanOptions, NullMode, TimestepSpacing, TimestepGrid } from './plan.js';
 export { scheduleCost, validateCostProfile } from './cost.js';
 export type { CostProfile, ScheduleCost } from './cost.js';
 export { uniformSchedule, deepCacheSchedule, fullSchedule } from './baselines.js';

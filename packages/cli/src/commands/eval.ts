@@ -1,10 +1,13 @@
 import { featureStats, fid, type OnnxFeatureExtractor } from '@flexiffusion/metrics';
-import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
 import type { SamplerName } from '@flexiffusion/runtime';
+import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
 import { helpText, int, parseOptions, renamed, text } from '../internal/args.js';
+import { emptyPromptNote, modelTakes, readConditioning, sliceConditioning } from '../internal/conditions.js';
+import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { defaultCacheDir, writeJson } from '../internal/files.js';
-import { openModel } from '../internal/model.js';
-import { generationValues, modelOptions, options, teacherGenerationOptions } from '../internal/options.js';
+import { onInterrupt } from '../internal/interrupt.js';
+import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
+import { generationValues, modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
 import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
@@ -23,6 +26,7 @@ export const evalSpec = {
   ...teacherGenerationOptions,
   sampler: { ...options.sampler, help: 'sampler of the schedule' },
   seed: { ...options.seed, help: 'seed of the first sample' },
+  ...qualityOptions,
   'cache-dir': options['cache-dir'],
   json: text({ placeholder: 'FILE', help: 'also write the results to this JSON file' }),
   'gen-batch': renamed('--batch-size (samples per network batch)'),
@@ -49,22 +53,42 @@ async function classAccuracy(
   return correct / dims[0];
 }
 
-/** `flexi eval`: FID, rFID, KID, class accuracy and latency of a schedule. */
+type Value = number | string | null;
+
+/** Integers as they are, others to 4 decimals, or 4 significant digits when that would show only zeros (a small KID). */
+function formatNumber(v: number): string {
+  if (Number.isInteger(v)) return String(v);
+  return v !== 0 && Math.abs(v) < 0.001 ? v.toExponential(3) : v.toFixed(4);
+}
+
+/** `flexi eval`: every quality signal it can compute for a schedule, and its speed-up; says which it could not and why. */
 export async function evalCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOptions('eval', argv, evalSpec);
   if (values.help) {
-    const summary = 'measure a schedule: FID, rFID/KID/PSNR vs the teacher, class accuracy and speed-up';
+    const summary = 'measure a schedule: FID, rFID/KID/PSNR vs the teacher, CLIP score, class accuracy and speed-up';
     console.log(helpText('eval', summary, evalSpec));
     return 0;
   }
   const { device, threads } = values;
   const model = await openModel('eval', values.model, { device, threads });
+  const interrupt = onInterrupt('interrupting');
+  let pool: { dispose(): Promise<void> } | undefined;
   try {
     const schedule: Schedule = scheduleArg('eval', 'schedule', values.schedule, model.branches);
     const T = scheduleLength(schedule);
     const teacherSampler = values['teacher-sampler'];
+    const stored = await readConditioning('eval', model, values);
+    const note = emptyPromptNote('eval', model, stored);
+    if (note) process.stderr.write(`${note}\n`);
+    const missing: Record<string, string> = {};
+    const takes = modelTakes(model);
+    let clipDir = values.clip;
+    if (clipDir === undefined) missing['clip'] = 'no --clip DIR (a CLIP export with image and text encoders)';
+    else if (!takes.prompts) missing['clip'] = `model "${model.manifest.name}" (${model.manifest.family}) takes no prompts`;
+    else if (!stored.prompts) missing['clip'] = 'no prompts to score against (--prompt, --prompts)';
+    if (missing['clip']) clipDir = undefined;
     const setup = await createEvaluationSetup('eval', model, {
-      model: values.model,
+      model: modelLocation(values.model),
       device,
       threads,
       ...generationValues(values),
@@ -74,53 +98,92 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       seed: values.seed,
       concurrency: 1,
       cacheDir: values['cache-dir'] ?? defaultCacheDir(),
+      stored,
+      features: values.features,
+      featuresPreset: values['features-preset'],
+      clip: clipDir,
+      onWarning: warningPrinter('eval'),
     });
+    pool = setup.pool;
+    const { network } = setup;
     const bar = createProgressBar({ label: 'eval', total: 3 });
     bar.update(0, 'teacher');
-    const teacherStats = await setup.evaluator.teacherStats();
+    const signal = interrupt.signal;
+    const teacherStats = await setup.rfid.teacherStats({ signal });
     bar.update(1, 'schedule');
-    const [res] = await setup.evaluator.evaluate([schedule]);
+    const [res] = await setup.objective('psnr').evaluate([schedule], { signal });
     if (!res?.ok) throw new Error(`evaluation failed: ${res && !res.ok ? res.reason : 'no result'}`);
     const images = setup.lastImages()!;
     bar.update(2, 'timing');
     // wall-clock: the schedule and the teacher on the same seeds, in this run
     const nt = Math.min(values['timing-samples'], values.samples);
     const tseeds = setup.seeds.slice(0, nt);
-    const tlabels = setup.labels?.slice(0, nt);
+    const conditioning = sliceConditioning(setup.conditioning, 0, nt);
     const time = async (s: Schedule, sampler?: SamplerName) => {
       const t0 = performance.now();
-      await setup.pool.generate({ schedule: s, seeds: tseeds, labels: tlabels, sampler });
+      await setup.pool.generate({ schedule: s, seeds: tseeds, conditioning, sampler, signal });
       return performance.now() - t0;
     };
     await time(schedule); // warm-up
     const tSchedule = await time(schedule);
     const tTeacher = await time(fullSchedule(T), teacherSampler);
+    bar.update(3);
     bar.done();
-    const ref = await referenceStats(model);
-    const feats = await setup.extractor.extract(images.data, images.dims);
-    const stats = featureStats(feats, setup.extractor.dim);
-    const logitsName = model.manifest.featureNetwork?.logits;
-    const results: Record<string, number | string | null> = {
+    const noNetwork = 'no feature network: pass --features FILE.onnx, or add featureNetwork to the manifest';
+    let ref: Awaited<ReturnType<typeof referenceStats>>;
+    if (!network) missing['fid'] = noNetwork;
+    else if (!model.manifest.referenceStats) missing['fid'] = `model "${model.manifest.name}" has no referenceStats in its manifest`;
+    else if (network.source !== 'manifest')
+      missing['fid'] = "the manifest's referenceStats belong to its own featureNetwork, not --features";
+    else ref = await referenceStats(model);
+    let stats: ReturnType<typeof featureStats> | undefined;
+    if (ref && network) stats = featureStats(await network.extractor.extract(images.data, images.dims), network.extractor.dim);
+    if (!network) missing['rfid'] = missing['kid'] = noNetwork;
+    const logitsName = network?.source === 'manifest' ? model.manifest.featureNetwork?.logits : undefined;
+    const labels = setup.conditioning.labels;
+    if (!labels) missing['classAccuracy'] = `model "${model.manifest.name}" (${model.manifest.family}) is not class-conditional`;
+    else if (!logitsName) missing['classAccuracy'] = "no class logits: the manifest's featureNetwork has no logits output";
+    const m = res.metrics ?? {};
+    const teacherClip = setup.clip ? await setup.teacherClip() : undefined;
+    const results: Record<string, Value> = {
       schedule: formatSchedule(schedule),
       samples: values.samples,
       macSpeedup: scheduleCost(schedule, model.costProfile).speedup,
       wallSpeedup: tTeacher / tSchedule,
       msPerSample: tSchedule / nt,
       teacherMsPerSample: tTeacher / nt,
-      fid: ref ? fid(stats, ref) : null,
+      fid: ref && stats ? fid(stats, ref) : null,
       teacherFid: ref ? fid(teacherStats, ref) : null,
-      rfid: res.objective,
-      kid: res.metrics?.['kid'] ?? null,
-      psnr: res.metrics?.['psnr'] ?? null,
+      rfid: m['rfid'] ?? null,
+      kid: m['kid'] ?? null,
+      psnr: m['psnr'] ?? null,
+      clip: m['clip'] ?? null,
+      teacherClip: teacherClip ?? null,
+      clipDrop: teacherClip !== undefined && m['clip'] !== undefined ? teacherClip - m['clip'] : null,
       classAccuracy:
-        logitsName && setup.labels ? await classAccuracy(setup.extractor, images.data, images.dims, setup.labels, logitsName) : null,
+        logitsName && labels && network ? await classAccuracy(network.extractor, images.data, images.dims, labels, logitsName) : null,
     };
-    for (const [k, v] of Object.entries(results))
-      console.log(`${k.padEnd(18)} ${typeof v === 'number' ? (Number.isInteger(v) ? v : v.toFixed(4)) : v}`);
-    if (values.json) await writeJson(values.json, results);
-    await setup.pool.dispose();
+    const reasonOf = (k: string): string | undefined =>
+      missing[k] ?? (k === 'teacherFid' ? missing['fid'] : k === 'teacherClip' || k === 'clipDrop' ? missing['clip'] : undefined);
+    const notComputed: Record<string, string> = {};
+    for (const [k, v] of Object.entries(results)) {
+      const why = v === null ? (reasonOf(k) ?? 'not available') : undefined;
+      if (why) notComputed[k] = why;
+      console.log(`${k.padEnd(18)} ${why ? `not computed: ${why}` : typeof v === 'number' ? formatNumber(v) : v}`);
+    }
+    const using = [network ? `features: ${network.description}` : undefined, setup.clip ? `CLIP: ${setup.clip.description}` : undefined];
+    if (using.some(Boolean)) console.error(`flexi eval: ${using.filter(Boolean).join('; ')}`);
+    if (values.json) await writeJson(values.json, { ...results, notComputed });
     return 0;
+  } catch (e) {
+    if (interrupt.interrupted) {
+      console.error('\neval interrupted.');
+      return EXIT_INTERRUPTED;
+    }
+    throw e;
   } finally {
+    interrupt.dispose();
+    await pool?.dispose();
     await model.dispose();
   }
 }

@@ -1,8 +1,11 @@
 import { resolve } from 'node:path';
 import { formatSchedule, scheduleCost } from '@flexiffusion/schedule';
-import { CliError, helpText, int, parseIntList, parseOptions, text } from '../internal/args.js';
+import { helpText, int, parseOptions, text } from '../internal/args.js';
+import { emptyPromptNote, readConditioning, sampleConditioning } from '../internal/conditions.js';
+import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { writeAtomic } from '../internal/files.js';
-import { balancedLabels, gridPng, openModel } from '../internal/model.js';
+import { onInterrupt } from '../internal/interrupt.js';
+import { checkRequest, gridPng, openModel, warningPrinter } from '../internal/model.js';
 import { generationOptions, generationValues, modelOptions, options } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
@@ -19,7 +22,7 @@ export const sampleSpec = {
   help: options.help,
 };
 
-/** `flexi sample`: generate with a schedule and write a PNG grid. */
+/** `flexi sample`: generate with a schedule and write a PNG grid (any family: labels, prompts or neither). */
 export async function sampleCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOptions('sample', argv, sampleSpec);
   if (values.help) {
@@ -27,40 +30,58 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
     return 0;
   }
   const model = await openModel('sample', values.model, { device: values.device, threads: values.threads });
+  const interrupt = onInterrupt('interrupting: stopping after the current step');
   try {
     const schedule = scheduleArg('sample', 'schedule', values.schedule, model.branches);
     const n = values.count;
-    const numClasses = model.manifest.conditioning?.numClasses ?? 0;
-    let labels = balancedLabels(model, n);
-    if (values.labels !== undefined) {
-      if (numClasses === 0)
-        throw new CliError('bad-option', `flexi sample: --labels given but model "${values.model}" is not class-conditional.`);
-      const given = parseIntList('sample', 'labels', values.labels, 0, numClasses - 1);
-      labels = Array.from({ length: n }, (_, i) => given[i % given.length]!);
-    }
+    const stored = await readConditioning('sample', model, values);
+    const conditioning = sampleConditioning('sample', model, stored, n, values.labels);
+    const note = emptyPromptNote('sample', model, stored);
+    if (note) process.stderr.write(`${note}\n`);
     const seeds = Array.from({ length: n }, (_, i) => values.seed + i);
     const cost = scheduleCost(schedule, model.costProfile);
-    const bar = createProgressBar({ label: 'sampling', total: n });
-    const start = performance.now();
-    const { guidanceScale, ...generation } = generationValues(values);
-    const result = await model.generate({
+    const { guidanceScale, height, width, ...generation } = generationValues(values);
+    const request = {
       schedule,
-      labels,
       seeds,
+      ...conditioning,
       ...generation,
       ...(guidanceScale !== undefined ? { guidanceScale } : {}),
-      onProgress: (e) => bar.update(Math.round(e.fraction * n)),
-    });
+      ...(height !== undefined ? { height } : {}),
+      ...(width !== undefined ? { width } : {}),
+      onWarning: warningPrinter('sample'),
+    };
+    await checkRequest('sample', model, request);
+    const bar = createProgressBar({ label: 'sampling', total: n });
+    const start = performance.now();
+    let result: Awaited<ReturnType<typeof model.generate>>;
+    try {
+      result = await model.generate({
+        ...request,
+        signal: interrupt.signal,
+        onProgress: (e) => {
+          if (e.phase === 'sample') bar.update(Math.round(e.fraction * n));
+        },
+      });
+    } catch (e) {
+      if (interrupt.interrupted) {
+        console.error('\nsampling interrupted; nothing was written.');
+        return EXIT_INTERRUPTED;
+      }
+      throw e;
+    }
     const seconds = (performance.now() - start) / 1000;
     bar.done();
     const out = resolve(values.out);
     await writeAtomic(out, gridPng(model, result, values.columns));
     console.log(
-      `schedule ${formatSchedule(schedule)}: ${cost.speedup.toFixed(2)}x fewer MACs; ${n} samples in ${seconds.toFixed(1)} s (${((seconds * 1000) / n).toFixed(1)} ms per sample)`,
+      `schedule ${formatSchedule(schedule)}: ${cost.speedup.toFixed(2)}x fewer MACs; ` +
+        `${n} samples in ${seconds.toFixed(1)} s (${((seconds * 1000) / n).toFixed(1)} ms per sample)`,
     );
     console.log(`wrote ${out}`);
     return 0;
   } finally {
+    interrupt.dispose();
     await model.dispose();
   }
 }

@@ -1,33 +1,27 @@
-import { existsSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
+import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
-import {
-  ScheduleError,
-  createSearchSpace,
-  formatSchedule,
-  parseSchedule,
-  runSearch,
-  scheduleCost,
-  SPACE_FORMS,
-  type Searcher,
-  type SearchResult,
-  type Trial,
-} from '@flexiffusion/schedule';
-import { evolutionarySearcher } from '@flexiffusion/search-evo';
-import { baselineGrid, gridSearcher, listSearcher, listSpace } from '@flexiffusion/search-grid';
-import { randomSearcher } from '@flexiffusion/search-random';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
+import { ScheduleError, createSearchSpace, runSearch, SPACE_FORMS, type Searcher } from '@flexiffusion/schedule';
+import { evolutionarySearcher } from '@flexiffusion/search-evo';
+import { gridSearcher } from '@flexiffusion/search-grid';
+import { randomSearcher } from '@flexiffusion/search-random';
 import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
+import { checkConditioning, emptyPromptNote, readPromptOptions } from '../internal/conditions.js';
+import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
+import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
-import { openModel } from '../internal/model.js';
-import { modelOptions, options, teacherGenerationOptions } from '../internal/options.js';
+import { onInterrupt } from '../internal/interrupt.js';
+import { acquireLock, checkUnlocked } from '../internal/lock.js';
+import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
+import { METRIC_NAMES, OBJECTIVE_LABELS } from '../internal/objective.js';
+import { modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { buildReport } from '../internal/report.js';
-import { SEARCHER_NAMES, type BaselineResult, type SearcherName, type SearchSettings } from '../internal/search-folder.js';
+import { SEARCHER_NAMES, storedModelLocation, type SearcherName, type SearchSettings } from '../internal/search-folder.js';
+import { BASELINE_SETS, evaluateBaselines, writeResults } from '../internal/search-results.js';
 import { createEvaluationSetup, type EvaluationSetup } from '../internal/setup.js';
-
-/** Which baselines a search evaluates for its report. */
-type BaselineSet = 'near' | 'all' | 'none';
-const BASELINE_SETS: readonly BaselineSet[] = ['near', 'all', 'none'];
+import { type QueueEvaluation, queueEvaluation } from './worker.js';
 
 /** The searchers by name. */
 const SEARCHERS: Readonly<Record<SearcherName, () => Searcher>> = {
@@ -42,7 +36,11 @@ export const searchSpec = {
   searcher: choice(SEARCHER_NAMES, { default: 'evo', help: 'search strategy' }),
   speedup: num({ default: 2, min: 1, max: 1000, help: 'minimum MAC speed-up over the teacher' }),
   trials: int({ default: 40, min: 1, max: 100000, help: 'evaluations (complete or failed trials)' }),
-  samples: int({ default: 100, min: 2, max: 100000, help: 'samples per rFID evaluation (same seeds for teacher and candidates)' }),
+  metric: choice(METRIC_NAMES, {
+    default: 'rfid',
+    help: 'objective vs the teacher: rfid or kid (feature network), psnr (paired images), clip (CLIP-score drop, needs --clip)',
+  }),
+  samples: int({ default: 100, min: 2, max: 100000, help: 'samples per evaluation (same seeds and prompts for teacher and candidates)' }),
   'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
   'segment-lengths': text({
     placeholder: 'LIST',
@@ -53,6 +51,7 @@ export const searchSpec = {
   ...teacherGenerationOptions,
   sampler: { ...options.sampler, help: 'sampler of the candidates' },
   seed: { ...options.seed, help: 'seed of the search and of the first sample' },
+  ...qualityOptions,
   'round-size': int({ default: 8, min: 1, max: 4096, help: 'candidates asked for and evaluated per search round' }),
   concurrency: int({ default: 1, min: 1, max: 64, help: 'generator worker threads (results do not depend on it)' }),
   baselines: choice(BASELINE_SETS, {
@@ -67,9 +66,18 @@ export const searchSpec = {
     help: 'output folder (an existing search there with the same settings is continued)',
   }),
   resume: text({ placeholder: 'DIR', help: 'continue the search in this folder with its stored settings' }),
+  queue: text({ placeholder: 'URL', help: 'evaluate on `flexi worker` processes through this Redis (redis://[:password@]host:port)' }),
+  'redis-timeout': int({
+    default: 30,
+    min: 0,
+    max: 86_400,
+    help: 'with --queue: seconds Redis may be unreachable before the search exits 1',
+  }),
   'gen-batch': renamed('--batch-size (samples per network batch; candidates per round is now --round-size)'),
   help: options.help,
 };
+
+type SearchValues = ReturnType<typeof parseOptions<typeof searchSpec>>['values'];
 
 function defaultLengths(T: number): number[] {
   const out: number[] = [];
@@ -91,15 +99,74 @@ function parseLengths(text: string, T: number): number[] {
   return out;
 }
 
+function fileSha(option: string, file: string): string {
+  try {
+    return sha256Hex(readFileSync(file));
+  } catch (e) {
+    throw unreadable('search', option, file, e);
+  }
+}
+
+/** The settings of a new search from the command line; the newer fields only when they differ from the old behaviour. */
+async function newSettings(values: SearchValues): Promise<SearchSettings> {
+  const T = values['teacher-steps'];
+  const teacherSampler = values['teacher-sampler'];
+  const conditioning = await readPromptOptions('search', values);
+  const features = values.features === undefined ? undefined : resolve(values.features);
+  return {
+    model: modelLocation(values.model),
+    searcher: values.searcher,
+    speedup: values.speedup,
+    samples: values.samples,
+    teacherSteps: T,
+    segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T),
+    form: values.form,
+    sampler: values.sampler,
+    // absent when it is the candidates' sampler: the stored settings of earlier searches stay equal
+    ...(teacherSampler !== undefined && teacherSampler !== values.sampler ? { teacherSampler } : {}),
+    nullMode: values['null-mode'],
+    guidance: values.guidance ?? null,
+    seed: values.seed,
+    batchSize: values['round-size'],
+    genBatch: values['batch-size'],
+    ...(values.metric !== 'rfid' ? { metric: values.metric } : {}),
+    ...(conditioning.prompts || conditioning.negativePrompt !== undefined ? { conditioning } : {}),
+    ...(values.height !== undefined ? { height: values.height } : {}),
+    ...(values.width !== undefined ? { width: values.width } : {}),
+    ...(features ? { features: { file: features, sha256: fileSha('features', values.features!), preset: values['features-preset'] } } : {}),
+    ...(values.clip !== undefined ? { clip: resolve(values.clip) } : {}),
+  };
+}
+
+/** Remove what a failed start created in `out`: the folder itself, or the entries that were not there before. */
+function cleanUp(out: string, before: ReadonlySet<string> | undefined): void {
+  if (!existsSync(out)) return;
+  if (!before) {
+    rmSync(out, { recursive: true, force: true });
+    return;
+  }
+  for (const name of readdirSync(out)) if (!before.has(name)) rmSync(join(out, name), { recursive: true, force: true });
+}
+
+function finishedTrials(out: string): number {
+  try {
+    return readFileSync(join(out, 'trials.jsonl'), 'utf8').split('\n').filter(Boolean).length;
+  } catch {
+    return 0;
+  }
+}
+
 /** `flexi search`: the Flexiffusion search on a model, resumable, with a report. */
 export async function searchCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOptions('search', argv, searchSpec);
   if (values.help) {
-    console.log(helpText('search', 'search a fast schedule for a model, judged by rFID against the teacher', searchSpec));
+    console.log(helpText('search', 'search a fast schedule for a model, judged against the teacher (rFID by default)', searchSpec));
     return 0;
   }
   const out = resolve(values.resume ?? values.out);
   const settingsPath = join(out, 'settings.json');
+  // refused before anything is opened or written
+  checkUnlocked('search', out);
   let settings: SearchSettings;
   let trialsBudget = values.trials;
   if (values.resume !== undefined) {
@@ -113,62 +180,54 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     if (!argv.includes('--trials'))
       trialsBudget =
         (await readJson<{ trials?: number }>(join(out, 'run.json')).catch(() => ({ trials: undefined }))).trials ?? trialsBudget;
+    if (settings.features && fileSha('features', settings.features.file) !== settings.features.sha256) {
+      throw new CliError(
+        'features-changed',
+        `flexi search: the feature network ${settings.features.file} changed since this search started (its SHA-256 differs): ` +
+          'the stored trials were judged with the old one. Restore it, or start a new search with another --out.',
+      );
+    }
   } else {
-    const T = values['teacher-steps'];
-    const teacherSampler = values['teacher-sampler'];
-    settings = {
-      model: values.model,
-      searcher: values.searcher,
-      speedup: values.speedup,
-      samples: values.samples,
-      teacherSteps: T,
-      segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T),
-      form: values.form,
-      sampler: values.sampler,
-      // absent when it is the candidates' sampler: the stored settings of earlier searches stay equal
-      ...(teacherSampler !== undefined && teacherSampler !== values.sampler ? { teacherSampler } : {}),
-      nullMode: values['null-mode'],
-      guidance: values.guidance ?? null,
-      seed: values.seed,
-      batchSize: values['round-size'],
-      genBatch: values['batch-size'],
-    };
+    settings = await newSettings(values);
     if (existsSync(settingsPath)) {
       const stored = await readJson<SearchSettings>(settingsPath);
       if (JSON.stringify(stored) !== JSON.stringify(settings)) {
         throw new CliError(
           'out-in-use',
-          `flexi search: "${values.out}" holds a search with other settings (${JSON.stringify(stored)}). Use --resume ${values.out} to continue it, or another --out.`,
+          `flexi search: "${values.out}" holds a search with other settings (${JSON.stringify(stored)}). ` +
+            `Use --resume ${values.out} to continue it, or another --out.`,
         );
       }
     }
   }
+  const location = storedModelLocation(settings.model, out);
   const { device, threads } = values;
-  const model = await openModel('search', settings.model, { device, threads });
-  const ctrl = new AbortController();
-  const onSigint = () => {
-    if (ctrl.signal.aborted) process.exit(130);
-    process.stderr.write('\ninterrupting: finishing the trial store (Ctrl-C again to quit at once)...\n');
-    ctrl.abort(new Error('interrupted'));
-  };
-  process.on('SIGINT', onSigint);
-  process.on('SIGTERM', onSigint);
+  const model = await openModel('search', location, { device, threads });
+  const interrupt = onInterrupt('interrupting: finishing the trial store');
+  const signal = interrupt.signal;
   let setup: EvaluationSetup | undefined;
+  let queued: QueueEvaluation | undefined;
+  let release: (() => void) | undefined;
+  let before: Set<string> | undefined;
+  let createdAnything = false;
   try {
+    const stored = settings.conditioning ?? {};
+    checkConditioning('search', model, stored);
+    const note = emptyPromptNote('search', model, stored);
+    if (note) process.stderr.write(`${note}\n`);
     const space = createSearchSpace({
       steps: settings.teacherSteps,
       segmentLengths: settings.segmentLengths,
       branches: model.branches,
       form: settings.form,
     });
-    await writeJson(settingsPath, settings);
-    await writeJson(join(out, 'run.json'), { trials: trialsBudget });
+    const metric = settings.metric ?? 'rfid';
     let teacherBar: ReturnType<typeof createProgressBar> | undefined;
     setup = await createEvaluationSetup(
       'search',
       model,
       {
-        model: settings.model,
+        model: location,
         device,
         threads,
         sampler: settings.sampler,
@@ -176,11 +235,19 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         nullMode: settings.nullMode,
         guidanceScale: settings.guidance ?? undefined,
         batchSize: settings.genBatch,
+        height: settings.height,
+        width: settings.width,
         teacherSteps: settings.teacherSteps,
         samples: settings.samples,
         seed: settings.seed,
         concurrency: values.concurrency,
         cacheDir: values['cache-dir'] ?? defaultCacheDir(),
+        stored,
+        features: settings.features?.file,
+        featuresPreset: settings.features?.preset ?? 'inception',
+        clip: settings.clip,
+        metric,
+        onWarning: warningPrinter('search'),
       },
       (e) => {
         if (e.phase !== 'teacher') return;
@@ -191,17 +258,41 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         else if (e.step === 'done') teacherBar?.done();
       },
     );
+    if (values.queue !== undefined) {
+      queued = await queueEvaluation(values.queue, model, setup, {
+        ...settings,
+        guidanceScale: settings.guidance ?? undefined,
+        batchSize: settings.genBatch,
+        metric,
+        retryForMs: values['redis-timeout'] * 1000,
+      });
+    }
+    const searchSignal = queued ? queued.signal(signal) : signal;
+    // everything is checked: only now is the folder created and written
+    before = existsSync(out) ? new Set(readdirSync(out)) : undefined;
+    await mkdir(out, { recursive: true });
+    release = acquireLock('search', out);
+    // from here on what this run writes is removed again if it fails before its first trial (never before: the folder may be another's)
+    createdAnything = true;
+    await writeJson(settingsPath, settings);
+    await writeJson(join(out, 'run.json'), { trials: trialsBudget });
+    const label = OBJECTIVE_LABELS[metric];
     console.error(
-      `searching ${space.size()} schedules (T=${settings.teacherSteps}, L in {${settings.segmentLengths.join(', ')}}, ${model.branches} branches, ${settings.form} form) with the ${settings.searcher} searcher for >= ${settings.speedup}x; ${trialsBudget} trials of ${settings.samples} samples`,
+      `searching ${space.size()} schedules (T=${settings.teacherSteps}, L in {${settings.segmentLengths.join(', ')}}, ` +
+        `${model.branches} branches, ${settings.form} form) with the ${settings.searcher} searcher for >= ${settings.speedup}x; ` +
+        `${trialsBudget} trials of ${settings.samples} samples, judged by ${label}` +
+        (setup.network ? `; features: ${setup.network.description}` : ''),
     );
-    await setup.evaluator.teacherStats({ signal: ctrl.signal });
+    const evaluator = queued ? queued.objective(metric) : setup.objective(metric);
+    await (queued?.evaluator ?? setup.rfid).teacherStats({ signal });
     const store = new FileTrialStore(out);
     const bar = createProgressBar({ label: 'search', total: trialsBudget });
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };
+    const short = metric === 'rfid' ? 'rFID' : metric === 'kid' ? 'KID' : metric === 'psnr' ? '-PSNR' : 'CLIP drop';
     const result = await runSearch({
       space,
       searcher: SEARCHERS[settings.searcher](),
-      evaluator: setup.evaluator,
+      evaluator,
       costProfile: model.costProfile,
       trials: trialsBudget,
       minSpeedup: settings.speedup,
@@ -209,105 +300,54 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       seed: settings.seed,
       store,
       meta,
-      signal: ctrl.signal,
+      signal: searchSignal,
       onProgress: (p) =>
         bar.update(
           p.evaluated,
           p.best
-            ? `best ${p.best.cost.speedup.toFixed(2)}x rFID ${p.best.objective!.toFixed(3)}`
+            ? `best ${p.best.cost.speedup.toFixed(2)}x ${short} ${p.best.objective!.toFixed(3)}`
             : p.replayed > 0
               ? `${p.replayed} from the store`
               : '',
         ),
     });
     bar.done(result.replayed > 0 ? `(${result.replayed} trials replayed from the store)` : '');
-    const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, setup, out, values.baselines, ctrl.signal);
+    const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, evaluator, out, values.baselines, searchSignal);
     await writeResults(out, result, baselines, settings);
-    const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal: ctrl.signal });
+    const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal });
     if (result.best) {
+      const psnr = result.best.metrics?.['psnr'];
       console.log(`best schedule: ${result.best.schedule}`);
       console.log(
-        `  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, rFID ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${result.best.metrics?.['psnr']?.toFixed(2) ?? '–'} dB`,
+        `  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, ` +
+          `${label} ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${psnr?.toFixed(2) ?? '–'} dB`,
       );
     } else console.log(`no schedule reached ${settings.speedup}x (stopped: ${result.stopReason})`);
     console.log(`results: ${join(out, 'best.json')}, ${join(out, 'pareto.json')}, ${join(out, 'trials.jsonl')}`);
     console.log(`report:  ${reportPath}`);
     return 0;
-  } catch (e) {
-    if ((e instanceof ScheduleError && e.code === 'aborted') || ctrl.signal.aborted) {
+  } catch (caught) {
+    // the fleet's error (a worker refused a job, Redis lost) ends the search with exit 1, not as an interrupt
+    const e = queued ? queued.failure(caught) : caught;
+    if ((e instanceof ScheduleError && e.code === 'aborted') || interrupt.interrupted) {
       console.error(`\nsearch interrupted; finished trials are kept. Continue with: flexi search --resume ${out}`);
-      return 130;
+      return EXIT_INTERRUPTED;
+    }
+    // a search that failed before its first trial leaves the folder as it found it
+    if (createdAnything && values.resume === undefined && finishedTrials(out) === 0) {
+      release?.();
+      release = undefined;
+      cleanUp(out, before);
     }
     if (e instanceof ScheduleError && e.code === 'resume-mismatch') {
       throw new CliError('out-in-use', `flexi search: ${e.message}`, { cause: e });
     }
     throw e;
   } finally {
-    process.off('SIGINT', onSigint);
-    process.off('SIGTERM', onSigint);
+    release?.();
+    interrupt.dispose();
+    await queued?.close();
     await setup?.pool.dispose();
     await model.dispose();
   }
-}
-
-async function evaluateBaselines(
-  settings: SearchSettings,
-  branches: number,
-  costProfile: { fullMacs: number; partialMacs: readonly number[] },
-  setup: EvaluationSetup,
-  out: string,
-  which: BaselineSet,
-  signal: AbortSignal,
-): Promise<BaselineResult[]> {
-  if (which === 'none') return [];
-  let grid = baselineGrid(settings.teacherSteps, { branches }).map((b) => ({
-    ...b,
-    speedup: scheduleCost(b.schedule, costProfile).speedup,
-  }));
-  if (which === 'near') {
-    const pick = (family: string) =>
-      grid
-        .filter((b) => b.family === family)
-        .sort((a, b) => Math.abs(Math.log(a.speedup / settings.speedup)) - Math.abs(Math.log(b.speedup / settings.speedup)))[0];
-    grid = [pick('ddim'), pick('deepcache')].filter((b): b is (typeof grid)[number] => b !== undefined);
-  }
-  if (grid.length === 0) return [];
-  const schedules = grid.map((b) => b.schedule);
-  const bar = createProgressBar({ label: 'baselines', total: schedules.length });
-  const r = await runSearch({
-    space: listSpace(schedules, { branches }),
-    searcher: listSearcher(schedules, { name: 'baselines' }),
-    evaluator: setup.evaluator,
-    costProfile,
-    trials: schedules.length,
-    batchSize: schedules.length,
-    store: new FileTrialStore(join(out, 'baselines')),
-    meta: { settings },
-    signal,
-    onProgress: (p) => bar.update(p.evaluated),
-  });
-  bar.done();
-  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
-  const results: BaselineResult[] = [];
-  for (const b of grid) {
-    const t = byKey.get(formatSchedule(b.schedule));
-    if (t?.state === 'complete')
-      results.push({ label: b.label, schedule: t.schedule, speedup: t.cost.speedup, rfid: t.objective!, metrics: t.metrics ?? {} });
-  }
-  return results;
-}
-
-function summary(t: Trial) {
-  return { trial: t.number, schedule: t.schedule, speedup: t.cost.speedup, macs: t.cost.macs, rfid: t.objective, ...t.metrics };
-}
-
-async function writeResults(out: string, result: SearchResult, baselines: BaselineResult[], settings: SearchSettings): Promise<void> {
-  await writeJson(
-    join(out, 'best.json'),
-    result.best ? { ...summary(result.best), teacherSteps: settings.teacherSteps, minSpeedup: settings.speedup } : null,
-  );
-  await writeJson(join(out, 'pareto.json'), result.pareto.map(summary));
-  await writeJson(join(out, 'baselines.json'), baselines);
-  // validate what we wrote round-trips through the DSL
-  if (result.best) parseSchedule(result.best.schedule);
 }

@@ -2,13 +2,15 @@ import { availableParallelism } from 'node:os';
 import { Worker } from 'node:worker_threads';
 import type { SamplerName } from '@flexiffusion/runtime';
 import { formatSchedule, type NullMode, type Schedule } from '@flexiffusion/schedule';
+import { sliceConditioning, type SampleConditioning } from './conditions.js';
 import type { CliModel, Device } from './model.js';
 
 /** What one generation request asks for. */
 export interface PoolRequest {
   readonly schedule: Schedule;
   readonly seeds: readonly number[];
-  readonly labels?: readonly number[] | undefined;
+  /** Labels or prompts, one per seed. */
+  readonly conditioning?: SampleConditioning | undefined;
   readonly signal?: AbortSignal | undefined;
   /** This request's sampler, when it differs from the pool's (the teacher's, for instance). */
   readonly sampler?: PoolSettings['sampler'] | undefined;
@@ -16,6 +18,7 @@ export interface PoolRequest {
 
 /** Settings shared by every generation of a command. */
 export interface PoolSettings {
+  /** The model's name or folder (worker threads open it again). */
   readonly model: string;
   readonly device: Device;
   readonly guidanceScale?: number | undefined;
@@ -23,6 +26,10 @@ export interface PoolSettings {
   readonly nullMode: NullMode;
   /** Samples per network batch. Batches are the unit of work, so results do not depend on concurrency. */
   readonly batchSize: number;
+  readonly height?: number | undefined;
+  readonly width?: number | undefined;
+  /** Runtime warnings (a prompt truncated to the text encoder's length), from every thread. */
+  readonly onWarning?: ((w: { code: string; message: string }) => void) | undefined;
 }
 
 /** Generates samples for a schedule, in-process or across worker threads. */
@@ -36,7 +43,7 @@ interface Job {
   readonly id: number;
   readonly schedule: string;
   readonly seeds: number[];
-  readonly labels: number[] | undefined;
+  readonly conditioning: SampleConditioning;
   readonly sampler: PoolSettings['sampler'] | undefined;
   resolve(v: { samples: Float32Array; shape: [number, number, number, number] }): void;
   reject(e: unknown): void;
@@ -75,8 +82,11 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
     nullMode: settings.nullMode,
     batchSize: settings.batchSize,
     ...(settings.guidanceScale !== undefined ? { guidanceScale: settings.guidanceScale } : {}),
+    ...(settings.height !== undefined ? { height: settings.height } : {}),
+    ...(settings.width !== undefined ? { width: settings.width } : {}),
     ...(signal ? { signal } : {}),
   });
+  const onWarning = settings.onWarning;
   if (concurrency <= 1) {
     return {
       concurrency: 1,
@@ -85,10 +95,16 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         const seedChunks = chunks(req.seeds, settings.batchSize);
         let offset = 0;
         for (const seeds of seedChunks) {
-          const labels = req.labels?.slice(offset, offset + seeds.length);
+          const conditioning = sliceConditioning(req.conditioning ?? {}, offset, seeds.length);
           offset += seeds.length;
           parts.push(
-            await local.generate({ schedule: req.schedule, seeds, ...(labels ? { labels } : {}), ...genOptions(req.signal, req.sampler) }),
+            await local.generate({
+              schedule: req.schedule,
+              seeds,
+              ...conditioning,
+              ...genOptions(req.signal, req.sampler),
+              ...(onWarning ? { onWarning } : {}),
+            }),
           );
         }
         return joinBatches(parts);
@@ -114,7 +130,7 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         id: job.id,
         schedule: job.schedule,
         seeds: job.seeds,
-        labels: job.labels,
+        conditioning: job.conditioning,
         options: genOptions(undefined, job.sampler),
       });
     }
@@ -126,11 +142,22 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
         new Promise<void>((resolveReady, rejectReady) => {
           // Workers use the backend the main thread resolved (`--device auto` is decided once).
           const device = settings.device === 'auto' ? local.backend.name : settings.device;
-          const w = new Worker(workerUrl, { workerData: { model: settings.model, device, threads } });
+          const w = new Worker(workerUrl, { workerData: { model: settings.model, device, threads, warnings: onWarning !== undefined } });
           workers.push(w);
           w.on(
             'message',
-            (m: { type: string; id?: number; samples?: Float32Array; shape?: [number, number, number, number]; error?: string }) => {
+            (m: {
+              type: string;
+              id?: number;
+              samples?: Float32Array;
+              shape?: [number, number, number, number];
+              error?: string;
+              warning?: { code: string; message: string };
+            }) => {
+              if (m.type === 'warning') {
+                if (m.warning) onWarning?.(m.warning);
+                return;
+              }
               if (m.type === 'ready') {
                 idle.push(w);
                 resolveReady();
@@ -163,20 +190,32 @@ export async function createGeneratorPool(settings: PoolSettings, concurrency: n
       const seedChunks = chunks(req.seeds, settings.batchSize);
       let offset = 0;
       const promises = seedChunks.map((seeds) => {
-        const labels = req.labels?.slice(offset, offset + seeds.length);
+        const conditioning = sliceConditioning(req.conditioning ?? {}, offset, seeds.length);
         offset += seeds.length;
         return new Promise<{ samples: Float32Array; shape: [number, number, number, number] }>((resolve, reject) => {
-          const job: Job = { id: nextId++, schedule: key, seeds, labels, sampler: req.sampler, resolve, reject };
+          // the listener goes when the job settles: a search runs thousands of jobs on one signal
+          const onAbort = () => {
+            const i = queue.indexOf(job);
+            if (i >= 0) queue.splice(i, 1);
+            reject(req.signal!.reason ?? new Error('aborted'));
+          };
+          const settle =
+            <A extends unknown[]>(f: (...a: A) => void) =>
+            (...a: A) => {
+              req.signal?.removeEventListener('abort', onAbort);
+              f(...a);
+            };
+          const job: Job = {
+            id: nextId++,
+            schedule: key,
+            seeds,
+            conditioning,
+            sampler: req.sampler,
+            resolve: settle(resolve),
+            reject: settle(reject),
+          };
           queue.push(job);
-          req.signal?.addEventListener(
-            'abort',
-            () => {
-              const i = queue.indexOf(job);
-              if (i >= 0) queue.splice(i, 1);
-              reject(req.signal!.reason ?? new Error('aborted'));
-            },
-            { once: true },
-          );
+          req.signal?.addEventListener('abort', onAbort, { once: true });
         });
       });
       pump();

@@ -11,12 +11,13 @@
  */
 import { SAMPLER_NAMES, type SamplerName } from '@flexiffusion/runtime';
 import { NULL_MODES, type NullMode } from '@flexiffusion/schedule';
-import { choice, flag, int, num, text } from './args.js';
+import { choice, flag, int, num, text, texts } from './args.js';
+import { FEATURE_PRESETS } from './features.js';
 import { DEVICES } from './model.js';
 
 /** Every shared option, by its name on the command line. */
 export const options = {
-  model: text({ default: 'fashion', placeholder: 'NAME|DIR', help: 'model name or folder with model.json' }),
+  model: text({ default: 'fashion', placeholder: 'NAME|DIR', help: 'model name, folder with model.json, or diffusers ONNX export folder' }),
   device: choice(DEVICES, { default: 'cpu', help: 'execution provider' }),
   threads: int({ min: 1, max: 256, help: 'intra-op threads per session' }),
   schedule: text({ placeholder: 'DSL', help: 'schedule in the DSL notation, e.g. "F P0 N N | F P1 N N"' }),
@@ -28,6 +29,14 @@ export const options = {
   'batch-size': int({ default: 32, min: 1, max: 4096, help: 'samples per network batch' }),
   'cache-dir': text({ placeholder: 'DIR', defaultText: 'node_modules/.cache/flexiffusion', help: 'teacher statistics cache' }),
   'grid-images': int({ default: 20, min: 0, max: 1000, help: 'images per grid in the report' }),
+  prompt: texts({ help: 'prompt (repeatable); sample i uses prompt i mod P with seed + i' }),
+  prompts: text({ placeholder: 'FILE', help: 'prompts, one a line, or JSONL with "prompt" and optional "negative_prompt"' }),
+  'negative-prompt': text({ defaultText: '""', help: 'negative prompt (the unconditional half of guidance)' }),
+  height: int({ min: 1, max: 16384, defaultText: "the model's", help: 'image height in pixels, checked against the model' }),
+  width: int({ min: 1, max: 16384, defaultText: "the model's", help: 'image width in pixels, checked against the model' }),
+  features: text({ placeholder: 'FILE.onnx', defaultText: "the manifest's featureNetwork", help: 'feature network for rFID and KID' }),
+  'features-preset': choice(FEATURE_PRESETS, { default: 'inception', help: 'how images are fed to --features' }),
+  clip: text({ placeholder: 'DIR', help: 'CLIP export for the CLIP score (image_encoder.onnx, text_encoder.onnx, tokenizer/)' }),
   help: flag({ short: 'h', help: 'show this help' }),
 };
 
@@ -45,6 +54,18 @@ export const generationOptions = {
   guidance: options.guidance,
   seed: options.seed,
   'batch-size': options['batch-size'],
+  prompt: options.prompt,
+  prompts: options.prompts,
+  'negative-prompt': options['negative-prompt'],
+  height: options.height,
+  width: options.width,
+};
+
+/** The quality signals of `eval` and `search`: the feature network and the CLIP export. */
+export const qualityOptions = {
+  features: options.features,
+  'features-preset': options['features-preset'],
+  clip: options.clip,
 };
 
 const { sampler, ...afterSampler } = generationOptions;
@@ -59,6 +80,9 @@ export interface GenerationValues {
   readonly guidanceScale: number | undefined;
   /** Samples per network batch. */
   readonly batchSize: number;
+  /** Image size asked for (checked by the runtime against the model). */
+  readonly height: number | undefined;
+  readonly width: number | undefined;
 }
 
 /** The generation settings of parsed {@link generationOptions}. */
@@ -67,6 +91,15 @@ export function generationValues(v: {
   'null-mode': NullMode;
   guidance: number | undefined;
   'batch-size': number;
+  height: number | undefined;
+  width: number | undefined;
 }): GenerationValues {
-  return { sampler: v.sampler, nullMode: v['null-mode'], guidanceScale: v.guidance, batchSize: v['batch-size'] };
+  return {
+    sampler: v.sampler,
+    nullMode: v['null-mode'],
+    guidanceScale: v.guidance,
+    batchSize: v['batch-size'],
+    height: v.height,
+    width: v.width,
+  };
 }

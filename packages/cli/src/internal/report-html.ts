@@ -5,7 +5,8 @@ export interface ReportBaseline {
   readonly label: string;
   readonly schedule: string;
   readonly speedup: number;
-  readonly rfid: number;
+  /** The search's objective (rFID unless the search chose another `--metric`). */
+  readonly objective: number;
 }
 
 /** An image grid shown in the report (PNG bytes). */
@@ -27,6 +28,10 @@ export interface ReportData {
   readonly baselines: readonly ReportBaseline[];
   readonly grids: readonly ReportGrid[];
   readonly minSpeedup: number;
+  /** What the objective is, e.g. `rFID vs teacher` (the default) or `−PSNR vs teacher (dB)`. */
+  readonly objectiveLabel?: string;
+  /** The prompts the samples cycle through (text-to-image models); shown as text, escaped. */
+  readonly prompts?: readonly string[];
 }
 
 /** Escape text for HTML content and attribute values. */
@@ -62,26 +67,28 @@ function niceTicks(min: number, max: number, count = 5): number[] {
   return out;
 }
 
-/** The Pareto plot (speed-up vs rFID) as an inline SVG. */
+/** The Pareto plot (speed-up vs the objective) as an inline SVG. */
 export function paretoSvg(data: ReportData): string {
+  const label = escapeHtml(data.objectiveLabel ?? 'rFID vs teacher');
   const W = 720;
   const H = 420;
   const m = { l: 64, r: 20, t: 20, b: 48 };
   const done = data.trials.filter((t) => t.state === 'complete' && Number.isFinite(t.objective));
   const xs = [...done.map((t) => t.cost.speedup), ...data.baselines.map((b) => b.speedup), 1, data.minSpeedup];
   // the y range follows the Pareto front and the baselines; trials far above are drawn clipped at the top
-  const focus = [...data.pareto.map((t) => t.objective!), ...data.baselines.map((b) => b.rfid)];
+  const focus = [...data.pareto.map((t) => t.objective!), ...data.baselines.map((b) => b.objective)].filter(Number.isFinite);
   const ys = focus.length > 0 ? [...focus.map((v) => v * 1.25), 0] : [...done.map((t) => t.objective!), 0];
   const x0 = Math.min(...xs) * 0.95;
   const x1 = Math.max(...xs) * 1.05;
-  const y0 = 0;
+  // objectives below 0 (−PSNR, a CLIP-score gain) extend the range downwards
+  const y0 = Math.min(0, ...ys) * 1.08;
   const y1 = Math.max(...ys, 1e-9) * 1.08;
   const X = (v: number) => m.l + ((v - x0) / (x1 - x0)) * (W - m.l - m.r);
   const Y = (v: number) => H - m.b - ((v - y0) / (y1 - y0)) * (H - m.t - m.b);
   const parts: string[] = [];
   parts.push(
     `<svg xmlns="http://www.w3.org/2000/svg" viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" ` +
-      `role="img" aria-label="Pareto front: speed-up versus rFID">`,
+      `role="img" aria-label="Pareto front: speed-up versus ${label}">`,
   );
   parts.push(`<rect x="0" y="0" width="${W}" height="${H}" fill="#fff"/>`);
   for (const t of niceTicks(x0, x1)) {
@@ -103,7 +110,7 @@ export function paretoSvg(data: ReportData): string {
   parts.push(`<text x="${(W + m.l) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">speed-up (MACs, × over the teacher)</text>`);
   parts.push(
     `<text transform="translate(16 ${(H - m.b) / 2}) rotate(-90)" text-anchor="middle" font-size="12">` +
-      'rFID vs teacher (lower is better)</text>',
+      `${label} (lower is better)</text>`,
   );
   if (data.minSpeedup > 1) {
     parts.push(
@@ -112,7 +119,8 @@ export function paretoSvg(data: ReportData): string {
     );
   }
   for (const t of done) {
-    const title = `<title>#${t.number} ${escapeHtml(t.schedule)}: ${t.cost.speedup.toFixed(2)}×, rFID ${t.objective!.toFixed(4)}</title>`;
+    const title =
+      `<title>#${t.number} ${escapeHtml(t.schedule)}: ` + `${t.cost.speedup.toFixed(2)}×, ${label} ${t.objective!.toFixed(4)}</title>`;
     const x = X(t.cost.speedup);
     if (t.objective! > y1) {
       // off the chart: a small triangle at the top edge
@@ -138,7 +146,8 @@ export function paretoSvg(data: ReportData): string {
   }
   for (const b of data.baselines) {
     const x = X(b.speedup);
-    const y = Y(b.rfid);
+    if (!Number.isFinite(b.objective)) continue;
+    const y = Y(b.objective);
     parts.push(
       [
         `<rect class="baseline" x="${(x - 4).toFixed(1)}" y="${(y - 4).toFixed(1)}" width="8" height="8" fill="#e08a00">`,
@@ -175,12 +184,19 @@ function base64(bytes: Uint8Array): string {
 /** The whole self-contained report page. */
 export function renderReport(data: ReportData): string {
   const fmt = (n: number | undefined, d = 4) => (n === undefined || !Number.isFinite(n) ? '–' : n.toFixed(d));
+  const objective = escapeHtml(data.objectiveLabel ?? 'rFID vs teacher');
+  // the rFID column only when the objective is something else (and the search measured it)
+  const otherRfid = data.objectiveLabel !== undefined && !data.objectiveLabel.startsWith('rFID');
+  const withClip = data.pareto.some((t) => t.metrics?.['clip'] !== undefined);
   const rows = data.pareto
     .map((t) =>
       [
         `<tr${data.best && t.number === data.best.number ? ' class="best"' : ''}>`,
         `<td>${t.number}</td><td>${code(t.schedule)}</td><td>${t.cost.speedup.toFixed(2)}×</td><td>${fmt(t.objective)}</td>`,
-        `<td>${fmt(t.metrics?.['kid'], 5)}</td><td>${fmt(t.metrics?.['psnr'], 2)}</td><td>${fmt(t.metrics?.['latencyMs'], 0)}</td></tr>`,
+        otherRfid ? `<td>${fmt(t.metrics?.['rfid'])}</td>` : '',
+        `<td>${fmt(t.metrics?.['kid'], 5)}</td><td>${fmt(t.metrics?.['psnr'], 2)}</td>`,
+        withClip ? `<td>${fmt(t.metrics?.['clip'], 2)}</td>` : '',
+        `<td>${fmt(t.metrics?.['latencyMs'], 0)}</td></tr>`,
       ].join(''),
     )
     .join('\n');
@@ -188,7 +204,7 @@ export function renderReport(data: ReportData): string {
     .map((b) =>
       [
         `<tr><td>${escapeHtml(b.label)}</td><td>${code(b.schedule)}</td>`,
-        `<td>${b.speedup.toFixed(2)}×</td><td>${fmt(b.rfid)}</td></tr>`,
+        `<td>${b.speedup.toFixed(2)}×</td><td>${fmt(b.objective)}</td></tr>`,
       ].join(''),
     )
     .join('\n');
@@ -213,11 +229,24 @@ export function renderReport(data: ReportData): string {
     `Trials: ${counts.complete} complete, ${counts.failed} failed, ${counts.pruned} pruned (never evaluated).</p>`;
   const bestP = data.best
     ? `<p id="best">Best schedule at ≥ ${data.minSpeedup}×: ${code(data.best.schedule)} — ` +
-      `${data.best.cost.speedup.toFixed(2)}× fewer MACs, rFID ${fmt(data.best.objective)}.</p>`
+      `${data.best.cost.speedup.toFixed(2)}× fewer MACs, ${objective} ${fmt(data.best.objective)}.</p>`
     : `<p id="best">No complete trial reached the ${data.minSpeedup}× target.</p>`;
   const baselinesSection = data.baselines.length
-    ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>rFID</th></tr>${baseRows}</table>`
+    ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>${objective}</th></tr>${baseRows}</table>`
     : '';
+  const promptsSection = data.prompts?.length
+    ? `<h2>Prompts (sample i uses prompt i mod ${data.prompts.length})</h2><ol class="prompts">` +
+      `${data.prompts.map((p) => `<li>${escapeHtml(p)}</li>`).join('')}</ol>`
+    : '';
+  const heads = [
+    '<th>#</th><th>schedule</th><th>speed-up</th>',
+    `<th>${objective}</th>`,
+    otherRfid ? '<th>rFID</th>' : '',
+    '<th>KID</th><th>PSNR vs teacher (dB)</th>',
+    withClip ? '<th>CLIP score</th>' : '',
+    '<th>latency (ms)</th>',
+  ].join('');
+  const same = data.prompts?.length ? 'same seeds and prompts' : 'same seeds and labels';
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"/><title>${escapeHtml(data.title)}</title>
 <style>
@@ -226,19 +255,20 @@ h1{font-size:22px}h2{font-size:17px;margin-top:28px}
 table{border-collapse:collapse;font-size:13px}td,th{border:1px solid #ddd;padding:3px 8px;text-align:left}
 tr.best{background:#fff3f3}code{font-size:12px}
 .grids{display:flex;flex-wrap:wrap;gap:16px}figure{margin:0}figure img{image-rendering:pixelated;width:520px;border:1px solid #ccc}
-figcaption{font-size:12px;max-width:520px;word-break:break-word}
+figcaption{font-size:12px;max-width:520px;word-break:break-word}ol.prompts{font-size:13px;white-space:pre-wrap}
 </style></head><body>
 <h1>${escapeHtml(data.title)}</h1>
 ${generated}
 ${bestP}
-<h2>Pareto front: speed-up vs rFID</h2>
+<h2>Pareto front: speed-up vs ${objective}</h2>
 ${paretoSvg(data)}
-<h2>Teacher and best schedules, same seeds and labels</h2>
+<h2>Teacher and best schedules, ${same}</h2>
 <div class="grids">${grids}</div>
 <h2>Pareto-optimal schedules</h2>
-<table><tr><th>#</th><th>schedule</th><th>speed-up</th><th>rFID</th><th>KID</th><th>PSNR vs teacher (dB)</th><th>latency (ms)</th></tr>
+<table><tr>${heads}</tr>
 ${rows}</table>
 ${baselinesSection}
+${promptsSection}
 <h2>Settings</h2><table>${settings}</table>
 </body></html>
 `;

@@ -4,11 +4,13 @@ import { join } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
 import { bestTrial, formatSchedule, fullSchedule, paretoFront, parseSchedule, type Trial } from '@flexiffusion/schedule';
 import { CliError } from './args.js';
+import { sampleConditioning } from './conditions.js';
 import { readJson, writeAtomic } from './files.js';
 import { createGeneratorPool, type GeneratorPool } from './generator-pool.js';
-import { balancedLabels, gridPng, openModel, type CliModel, type Device } from './model.js';
+import { gridPng, openModel, type CliModel, type Device } from './model.js';
+import { OBJECTIVE_LABELS } from './objective.js';
 import { renderReport, type ReportGrid } from './report-html.js';
-import type { BaselineResult, SearchSettings } from './search-folder.js';
+import { storedModelLocation, type BaselineResult, type SearchSettings } from './search-folder.js';
 
 interface GridEntry {
   readonly file: string;
@@ -34,6 +36,8 @@ export async function buildReport(
   const pareto = paretoFront(trials);
   const best = bestTrial(trials, settings.speedup);
   const baselines = existsSync(join(out, 'baselines.json')) ? await readJson<BaselineResult[]>(join(out, 'baselines.json')) : [];
+  const metric = settings.metric ?? 'rfid';
+  const short = { rfid: 'rFID', kid: 'KID', psnr: '−PSNR', clip: 'CLIP drop' }[metric];
 
   const wanted: GridEntry[] = [];
   if (options.gridImages > 0) {
@@ -47,14 +51,14 @@ export async function buildReport(
     if (best)
       wanted.push({
         file: 'grid-best.png',
-        label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, rFID ${best.objective!.toFixed(3)}`,
+        label: `best at ≥ ${settings.speedup}×: ${best.cost.speedup.toFixed(2)}×, ${short} ${best.objective!.toFixed(3)}`,
         schedule: best.schedule,
       });
     const fastest = pareto.at(-1);
     if (fastest && fastest.number !== best?.number) {
       wanted.push({
         file: 'grid-fastest.png',
-        label: `fastest on the Pareto front: ${fastest.cost.speedup.toFixed(2)}×, rFID ${fastest.objective!.toFixed(3)}`,
+        label: `fastest on the Pareto front: ${fastest.cost.speedup.toFixed(2)}×, ${short} ${fastest.objective!.toFixed(3)}`,
         schedule: fastest.schedule,
       });
     }
@@ -65,17 +69,20 @@ export async function buildReport(
     let model = options.model;
     let pool = options.pool;
     const owned = !model;
-    if (!model) model = await openModel('report', settings.model, { device: options.device ?? 'cpu' });
+    const location = storedModelLocation(settings.model, out);
+    if (!model) model = await openModel('report', location, { device: options.device ?? 'cpu' });
     try {
       if (!pool) {
         pool = await createGeneratorPool(
           {
-            model: settings.model,
+            model: location,
             device: options.device ?? 'cpu',
             sampler: settings.sampler,
             nullMode: settings.nullMode,
             guidanceScale: settings.guidance ?? undefined,
             batchSize: settings.genBatch,
+            height: settings.height,
+            width: settings.width,
           },
           1,
           model,
@@ -83,14 +90,14 @@ export async function buildReport(
       }
       const n = options.gridImages;
       const seeds = Array.from({ length: n }, (_, i) => settings.seed + i);
-      const labels = balancedLabels(model, n);
+      const conditioning = sampleConditioning('report', model, settings.conditioning ?? {}, n);
       const numClasses = model.manifest.conditioning?.numClasses ?? 0;
       const columns = numClasses > 0 && n % numClasses === 0 ? numClasses : Math.ceil(Math.sqrt(n));
       for (const g of missing) {
         const r = await pool.generate({
           schedule: parseSchedule(g.schedule),
           seeds,
-          labels: numClasses > 0 ? labels : undefined,
+          conditioning,
           signal: options.signal,
           sampler: g.sampler,
         });
@@ -108,8 +115,9 @@ export async function buildReport(
       label: g.label,
       schedule: g.schedule,
       png: new Uint8Array(await readFile(join(out, g.file))),
-      note: 'same seeds and labels',
+      note: settings.conditioning?.prompts ? 'same seeds and prompts' : 'same seeds and labels',
     });
+  const prompts = settings.conditioning?.prompts;
   const html = renderReport({
     title: `Flexiffusion search on "${settings.model}" (${settings.searcher}, ≥ ${settings.speedup}×)`,
     createdAt: new Date().toISOString(),
@@ -120,17 +128,32 @@ export async function buildReport(
       'teacher steps (T)': settings.teacherSteps,
       'segment lengths': settings.segmentLengths.join(', '),
       'space form': settings.form,
-      'rFID samples': settings.samples,
+      objective: OBJECTIVE_LABELS[metric],
+      samples: settings.samples,
       sampler: settings.sampler,
       ...(settings.teacherSampler ? { 'teacher sampler': settings.teacherSampler } : {}),
       'null mode': settings.nullMode,
       guidance: settings.guidance ?? 'model default',
       seed: settings.seed,
+      ...(settings.height !== undefined ? { height: settings.height } : {}),
+      ...(settings.width !== undefined ? { width: settings.width } : {}),
+      ...(settings.conditioning?.negativePrompt !== undefined ? { 'negative prompt': settings.conditioning.negativePrompt } : {}),
+      ...(settings.features ? { features: `${settings.features.file} (${settings.features.preset})` } : {}),
+      ...(settings.clip ? { clip: settings.clip } : {}),
     },
+    objectiveLabel: OBJECTIVE_LABELS[metric],
+    ...(prompts
+      ? { prompts: prompts.map((p) => (p.negativePrompt !== undefined ? `${p.prompt}  [negative: ${p.negativePrompt}]` : p.prompt)) }
+      : {}),
     trials,
     pareto,
     best,
-    baselines: baselines.map((b) => ({ label: b.label, schedule: b.schedule, speedup: b.speedup, rfid: b.rfid })),
+    baselines: baselines.map((b) => ({
+      label: b.label,
+      schedule: b.schedule,
+      speedup: b.speedup,
+      objective: b.objective ?? b.rfid ?? Number.NaN,
+    })),
     grids,
     minSpeedup: settings.speedup,
   });

@@ -37,6 +37,8 @@ export interface RfidSettings {
   readonly n: number;
   readonly seeds: readonly number[];
   readonly labels: readonly number[] | undefined;
+  readonly prompts: readonly string[] | undefined;
+  readonly negativePrompts: readonly string[] | undefined;
   readonly paired: boolean;
   readonly dataRange: number;
   readonly maxPsnrDb: number;
@@ -95,6 +97,8 @@ export function resolveRfidSettings(options: RfidEvaluatorOptions): RfidSettings
     }
     labels = Object.freeze(options.labels.slice(0, n));
   }
+  const prompts = perSampleTexts(options.prompts, 'prompts', n);
+  const negativePrompts = perSampleTexts(options.negativePrompts, 'negativePrompts', n);
   if (cache !== undefined && (typeof cache.get !== 'function' || typeof cache.set !== 'function')) {
     throw new MetricsError('invalid-option', `Invalid cache ${describe(cache)}: expected a StatsCache { get, set }.`);
   }
@@ -137,6 +141,8 @@ export function resolveRfidSettings(options: RfidEvaluatorOptions): RfidSettings
     teacher: teacherText,
     seeds,
     ...(labels === undefined ? {} : { labels }),
+    ...(prompts === undefined ? {} : { prompts }),
+    ...(negativePrompts === undefined ? {} : { negativePrompts }),
     ...(options.sampler === undefined ? {} : { sampler: options.sampler }),
     extractorId: String(extractor.id),
   };
@@ -157,6 +163,8 @@ export function resolveRfidSettings(options: RfidEvaluatorOptions): RfidSettings
     n,
     seeds,
     labels,
+    prompts,
+    negativePrompts,
     paired,
     dataRange,
     maxPsnrDb,
@@ -166,4 +174,12 @@ export function resolveRfidSettings(options: RfidEvaluatorOptions): RfidSettings
     route: options.frechetRoute ?? 'auto',
     cacheEntry,
   };
+}
+
+function perSampleTexts(texts: readonly string[] | undefined, name: string, n: number): readonly string[] | undefined {
+  if (texts === undefined) return undefined;
+  if (!Array.isArray(texts) || texts.length < n || texts.some((t) => typeof t !== 'string')) {
+    throw new MetricsError('invalid-option', `Invalid ${name} ${describe(texts)}: expected at least ${n} strings (one per sample).`);
+  }
+  return Object.freeze(texts.slice(0, n));
 }

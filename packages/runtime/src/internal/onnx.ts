@@ -116,16 +116,58 @@ export function initializerNames(graph: GraphProto): Set<string> {
   return s;
 }
 
-/** Up to `max` tensor names of the graph that look like `name` (for error messages). */
+/**
+ * Levenshtein distance (insertions, deletions, substitutions), two rows; stops early once every
+ * entry of a row exceeds `limit` (the caller only ranks names within it).
+ */
+export function editDistance(a: string, b: string, limit = Infinity): number {
+  if (a === b) return 0;
+  if (Math.abs(a.length - b.length) > limit) return limit + 1;
+  let prev = Array.from({ length: b.length + 1 }, (_, j) => j);
+  let cur = new Array<number>(b.length + 1).fill(0);
+  for (let i = 1; i <= a.length; i++) {
+    cur[0] = i;
+    let best = i;
+    for (let j = 1; j <= b.length; j++) {
+      const cost = a.charCodeAt(i - 1) === b.charCodeAt(j - 1) ? 0 : 1;
+      cur[j] = Math.min(prev[j]! + 1, cur[j - 1]! + 1, prev[j - 1]! + cost);
+      if (cur[j]! < best) best = cur[j]!;
+    }
+    if (best > limit) return limit + 1;
+    [prev, cur] = [cur, prev];
+  }
+  return prev[b.length]!;
+}
+
+/**
+ * Up to `max` tensor names of the graph nearest to `name` by edit distance (for error messages):
+ * a one-character typo comes first. Node outputs and graph inputs are searched; ties go to the
+ * longer shared prefix, then alphabetical order.
+ */
 export function similarNames(graph: GraphProto, name: string, max = 5): string[] {
   const all = new Set<string>();
+  for (const v of graph.input) all.add(v.name);
   for (const n of graph.node) for (const o of n.output) if (o) all.add(o);
-  const score = (s: string): number => {
+  const prefix = (s: string): number => {
     let i = 0;
     while (i < s.length && i < name.length && s[i] === name[i]) i++;
     return i;
   };
-  return [...all].sort((a, b) => score(b) - score(a) || a.localeCompare(b)).slice(0, max);
+  const scored: { name: string; d: number; p: number }[] = [];
+  let limit = Infinity;
+  for (const s of all) {
+    const d = editDistance(name, s, limit);
+    if (d > limit) continue;
+    scored.push({ name: s, d, p: prefix(s) });
+    if (scored.length >= max * 4) {
+      // keep the list short: drop what can no longer make the top `max`
+      scored.sort((x, y) => x.d - y.d || y.p - x.p || x.name.localeCompare(y.name));
+      scored.length = max;
+      limit = scored[max - 1]!.d;
+    }
+  }
+  scored.sort((x, y) => x.d - y.d || y.p - x.p || x.name.localeCompare(y.name));
+  return scored.slice(0, max).map((x) => x.name);
 }
 
 /** A ValueInfo with only a name: an output declared without type information. */

@@ -5,10 +5,12 @@ import { oneOf, show } from '../errors.js';
 import { expected, isRecord, missingKey, oneOfMessage, pathTo } from './issues.js';
 
 /**
- * A relative, '/'-separated path inside the model folder: not absolute, no backslash, no `..`
- * segment. Lookaheads only, so the empty string passes (the non-empty check reports it).
+ * A relative, '/'-separated path inside the model folder: not absolute, no drive letter or scheme
+ * (no `:` in the first segment: `C:/x`, `https://…`), no backslash, no `..` segment. Lookaheads
+ * only, so the empty string passes (the non-empty check reports it). The same rule in code, with the
+ * reason in words: `modelPathProblem` (src/import/paths.ts), which readModelFile also applies.
  */
-const RELATIVE_PATH = /^(?!\/)(?![\s\S]*\\)(?!(?:[\s\S]*\/)?\.\.(?:\/|$))/;
+const RELATIVE_PATH = /^(?!\/)(?![^/]*:)(?![\s\S]*\\)(?!(?:[\s\S]*\/)?\.\.(?:\/|$))/;
 
 /**
  * A non-empty string (a graph input or output name, a model name).
@@ -29,7 +31,11 @@ export function text() {
  */
 export function relativeFile() {
   const m = expected('a non-empty string');
-  return v.pipe(v.string(m), v.nonEmpty(m), v.regex(RELATIVE_PATH, expected("a relative '/'-separated path inside the model folder")));
+  return v.pipe(
+    v.string(m),
+    v.nonEmpty(m),
+    v.regex(RELATIVE_PATH, expected("a relative '/'-separated path inside the model folder (no '..', absolute, drive or URL path)")),
+  );
 }
 
 /**
@@ -54,6 +60,16 @@ export function sha256() {
 export function integer(min: number, what: string) {
   const m = expected(what);
   return v.pipe(v.number(m), v.safeInteger(m), v.minValue(min, m));
+}
+
+/**
+ * A boolean.
+ *
+ * @returns The schema.
+ * @internal
+ */
+export function flag() {
+  return v.boolean(expected('true or false'));
 }
 
 /**

@@ -3,11 +3,12 @@
 // is generated from it (scripts/write-schema.mjs). Checks that span fields are part of the schema:
 // the cache branches' numbering (cacheRules), conditioning's label range (in `conditioning`) and
 // the family's required blocks (familyRules).
+import { TIMESTEP_GRIDS, TIMESTEP_SPACINGS } from '@flexiffusion/schedule';
 import * as v from 'valibot';
 import { show } from '../errors.js';
 import { BETA_SCHEDULES } from '../noise-schedule.js';
-import { PREDICTION_TYPES } from '../samplers.js';
-import { above, atLeast, between, block, choice, closedBlock, integer, relativeFile, sha256, text, whole } from './fields.js';
+import { FINAL_SIGMAS_TYPES, PREDICTION_TYPES } from '../samplers.js';
+import { above, atLeast, between, block, choice, closedBlock, flag, integer, relativeFile, sha256, text, whole } from './fields.js';
 import { AT, expected, invalid, isRecord, missingKey, missingMessage, pathTo, schemaAt } from './issues.js';
 import {
   MODEL_FAMILIES,
@@ -72,12 +73,35 @@ const unet = block({
   cache: v.pipe(cacheList, cacheRules, v.readonly()),
 });
 
-const scheduler = block({
-  trainTimesteps: integer(1, 'a positive integer (e.g. 1000)'),
-  betaSchedule: choice(BETA_SCHEDULES),
-  betaStart: between(0, 1),
-  betaEnd: between(0, 1),
-});
+const trainedBetas = whole(v.pipe(v.array(v.pipe(v.number(), v.minValue(0), v.ltValue(1))), v.readonly()), 'an array of numbers in [0, 1)');
+
+const scheduler = v.pipe(
+  block({
+    trainTimesteps: integer(1, 'a positive integer (e.g. 1000)'),
+    betaSchedule: choice(BETA_SCHEDULES),
+    betaStart: between(0, 1),
+    betaEnd: between(0, 1),
+    trainedBetas: v.optional(trainedBetas),
+    rescaleBetasZeroSnr: v.optional(flag()),
+    timestepSpacing: v.optional(choice(TIMESTEP_SPACINGS)),
+    stepsOffset: v.optional(integer(0, 'an integer >= 0 (SD-1.x: 1)')),
+    setAlphaToOne: v.optional(flag()),
+    finalSigmasType: v.optional(choice(FINAL_SIGMAS_TYPES)),
+    lowerOrderFinal: v.optional(flag()),
+    dpmSolverTimesteps: v.optional(choice(TIMESTEP_GRIDS)),
+  }),
+  v.forward(
+    v.partialCheck(
+      [['trainTimesteps'], ['trainedBetas']],
+      (s) => s.trainedBetas === undefined || s.trainedBetas.length === s.trainTimesteps,
+      (issue) => {
+        const { trainTimesteps: n, trainedBetas: b } = issue.input as { trainTimesteps: number; trainedBetas: readonly number[] };
+        return `Invalid ${AT}: it has ${b.length} betas; expected ${n} (trainTimesteps).`;
+      },
+    ),
+    ['trainedBetas'],
+  ),
+);
 
 const conditioning = v.pipe(
   block({
@@ -147,7 +171,30 @@ const textEncoder = block({
   maxLength: integer(2, 'an integer >= 2 (CLIP: 77)'),
 });
 
-const tokenizer = block({ vocab: relativeFile(), merges: relativeFile() });
+const tokenizerFiles = block({
+  vocab: v.optional(relativeFile()),
+  merges: v.optional(relativeFile()),
+  json: v.optional(relativeFile()),
+  padToken: v.optional(text()),
+});
+
+/** Either vocab.json + merges.txt or tokenizer.json; a missing half names itself. */
+const tokenizerRules = v.rawCheck<v.InferOutput<typeof tokenizerFiles>>(({ dataset, addIssue }) => {
+  const t: unknown = dataset.value;
+  if (!isRecord(t)) return;
+  const has = (k: string): boolean => t[k] !== undefined;
+  if (has('json') && (has('vocab') || has('merges'))) {
+    const message = `Invalid ${AT}: give either json (tokenizer.json) or vocab and merges (vocab.json, merges.txt), not both.`;
+    addIssue({ message, path: pathTo(t, ['json']) });
+  } else if (!has('json')) {
+    for (const k of ['vocab', 'merges'] as const) {
+      const message = `Missing ${AT}: expected the path of ${k === 'vocab' ? 'vocab.json' : 'merges.txt'}, or json: the path of tokenizer.json.`;
+      if (!has(k)) addIssue({ message, path: pathTo(t, [k]) });
+    }
+  }
+});
+
+const tokenizer = v.pipe(tokenizerFiles, tokenizerRules);
 
 const featureNetwork = block({
   file: relativeFile(),

@@ -7,8 +7,9 @@
 // ModelManifest (and each block's to its interface), so a field added to one side only fails
 // `tsc`. model.schema.json is generated from the valibot schema, its descriptions from these
 // comments (scripts/write-schema.mjs).
+import type { TimestepGrid, TimestepSpacing } from '@flexiffusion/schedule';
 import type { BetaSchedule } from '../noise-schedule.js';
-import type { PredictionType } from '../samplers.js';
+import type { FinalSigmasType, PredictionType } from '../samplers.js';
 
 /** The manifest file name inside a model folder. @public */
 export const MANIFEST_FILE = 'model.json';
@@ -85,7 +86,10 @@ export interface UnetSpec {
 }
 
 /**
- * The training noise schedule (diffusers scheduler config).
+ * The training noise schedule and the scheduler settings: diffusers' `scheduler_config.json`, keys
+ * in camelCase (`parseSchedulerConfig` reads that file). Left out, every setting keeps what
+ * manifests meant before these fields existed (diffusers' DDIMScheduler defaults, DPM-Solver++ on
+ * the same timesteps as DDIM).
  *
  * @public
  */
@@ -98,6 +102,22 @@ export interface SchedulerSpec {
   readonly betaStart: number;
   /** `beta_end`. */
   readonly betaEnd: number;
+  /** `trained_betas`: β_t for t = 0..trainTimesteps−1, in [0, 1); replaces betaSchedule, betaStart and betaEnd. */
+  readonly trainedBetas?: readonly number[];
+  /** `rescale_betas_zero_snr` (default false): rescale the betas to zero terminal SNR (ᾱ_{T−1} = 0); needs `unet.prediction` `v_prediction` or `sample`. */
+  readonly rescaleBetasZeroSnr?: boolean;
+  /** `timestep_spacing` (default `leading`). */
+  readonly timestepSpacing?: TimestepSpacing;
+  /** `steps_offset`, added to leading timesteps (default 0; SD-1.x: 1). */
+  readonly stepsOffset?: number;
+  /** `set_alpha_to_one` (DDIM; default true): the last DDIM step goes to ᾱ = 1, else to ᾱ_0. */
+  readonly setAlphaToOne?: boolean;
+  /** `final_sigmas_type` (DPM-Solver++; default `zero`): the last step goes to x0 (`zero`) or to ᾱ_0 (`sigma_min`). */
+  readonly finalSigmasType?: FinalSigmasType;
+  /** `lower_order_final` (DPM-Solver++; default true): with fewer than 15 updates the last one is first order. */
+  readonly lowerOrderFinal?: boolean;
+  /** Which timesteps `dpmpp-2m` runs on: `ddim` (default, as before this field) DDIM's; `dpm-solver` those of diffusers' DPMSolverMultistepScheduler (parseSchedulerConfig writes it). */
+  readonly dpmSolverTimesteps?: TimestepGrid;
 }
 
 /**
@@ -174,15 +194,20 @@ export interface TextEncoderSpec {
 }
 
 /**
- * A CLIP BPE tokenizer's files (Stable Diffusion).
+ * A CLIP BPE tokenizer's files (Stable Diffusion): `vocab` and `merges` (transformers'
+ * CLIPTokenizer), or `json` (a tokenizers `tokenizer.json`, CLIPTokenizerFast).
  *
  * @public
  */
 export interface TokenizerSpec {
-  /** `tokenizer/vocab.json`. */
-  readonly vocab: string;
-  /** `tokenizer/merges.txt`. */
-  readonly merges: string;
+  /** `tokenizer/vocab.json` (with `merges`). */
+  readonly vocab?: string;
+  /** `tokenizer/merges.txt` (with `vocab`). */
+  readonly merges?: string;
+  /** `tokenizer/tokenizer.json`, instead of `vocab` and `merges`. */
+  readonly json?: string;
+  /** The padding token (default `<|endoftext|>`, as SD-1.x; SD-2.x pads with `!`). */
+  readonly padToken?: string;
 }
 
 /**

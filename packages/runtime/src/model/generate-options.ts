@@ -1,5 +1,6 @@
 import type { NullMode, Schedule } from '@flexiffusion/schedule';
 import type { OperationOptions } from '../backend.js';
+import type { RuntimeWarning } from '../errors.js';
 import type { SamplerDefinition, SamplerName } from '../samplers.js';
 
 /**
@@ -14,8 +15,10 @@ export interface GenerateOptions extends OperationOptions {
   readonly labels?: readonly number[];
   /** Prompt per sample (Stable Diffusion). Its length sets the sample count. */
   readonly prompts?: readonly string[];
-  /** Negative prompt: the unconditional half of guidance (Stable Diffusion; default `""`). */
+  /** Negative prompt: the unconditional half of guidance, for every sample (Stable Diffusion; default `""`). */
   readonly negativePrompt?: string;
+  /** Negative prompt per sample (instead of `negativePrompt`). */
+  readonly negativePrompts?: readonly string[];
   /** Number of samples when neither labels, prompts, seeds nor initialNoise give it. */
   readonly count?: number;
   /** Seed per sample: sample i gets `gaussianNoise(seeds[i], C·H·W)` whatever the batching (default 0..N−1). */
@@ -35,6 +38,15 @@ export interface GenerateOptions extends OperationOptions {
   readonly batchSize?: number;
   /** What null steps do (default `'skip'`). */
   readonly nullMode?: NullMode;
+  /**
+   * Height of the generated images in pixels (default: the model's). Checked against the model: a
+   * multiple of the VAE's scale factor, and a size the UNet takes (today its native size only).
+   */
+  readonly height?: number;
+  /** Width of the generated images in pixels (default: the model's); checked like `height`. */
+  readonly width?: number;
+  /** Called for what the runtime did to the request that the caller should know, e.g. a prompt truncated to the text encoder's length. */
+  readonly onWarning?: (warning: RuntimeWarning) => void;
 }
 
 /**

@@ -11,14 +11,29 @@ import { batchNoise } from '../noise.js';
 import { PromptStage, type PromptEmbeddings } from '../pipeline/prompts.js';
 import type { FamilyPipeline } from '../pipeline/stages.js';
 import { runPlan } from '../run-plan.js';
-import { SAMPLER_NAMES, type SamplerName } from '../samplers.js';
+import { SAMPLER_NAMES, type SamplerName, type SamplerSettings } from '../samplers.js';
+import { samplerSettings } from '../scheduler-settings.js';
 import type { GenerateOptions, GenerateResult, SampleBatch } from './generate-options.js';
 import { profileModel, type ModelProfile, type ProfileOptions } from './profile.js';
 import { resolveRequest, sliceConditions } from './request.js';
 
+/**
+ * A file a model was loaded from, with the SHA-256 of the bytes read.
+ *
+ * @public
+ */
+export interface ModelFile {
+  /** Path relative to the model folder, as the manifest names it. */
+  readonly path: string;
+  /** Lowercase hex SHA-256 of its bytes, or `null` where the platform has no Web Crypto (an insecure browser context). */
+  readonly sha256: string | null;
+}
+
 /** What {@link openModel} hands to the {@link Model} it makes. @internal */
 export interface ModelInit {
   readonly manifest: ModelManifest;
+  readonly files: readonly ModelFile[];
+  readonly contentHash: string | null;
   readonly location: string;
   readonly backend: ActiveBackend;
   readonly unet: CachedUnet;
@@ -48,6 +63,14 @@ export class Model {
   readonly manifest: ModelManifest;
   /** Where the model was loaded from (a folder or URL), for messages. */
   readonly location: string;
+  /** Every file the model was loaded from (UNet, text encoder, tokenizer, VAE), sorted by path, with its SHA-256. */
+  readonly files: readonly ModelFile[];
+  /**
+   * SHA-256 over the manifest and every file's hash: changes whenever any weight, tokenizer file or
+   * manifest field does. Key caches with it (teacher statistics, prompt embeddings). `null` where
+   * the platform cannot hash (no Web Crypto).
+   */
+  readonly contentHash: string | null;
   /** The backend the sessions run on. */
   readonly backend: ActiveBackend;
   /** The prepared UNet (sessions, cut graphs, cost profile). */
@@ -60,18 +83,23 @@ export class Model {
   readonly sampleShape: readonly [number, number, number];
   readonly #sampleType: string;
   readonly #timestepType: string;
+  readonly #samplerSettings: SamplerSettings;
+  #imageSize: ReturnType<Model['imageSize']> | undefined;
   #disposed = false;
 
   /** @internal */
   constructor(init: ModelInit) {
     this.manifest = init.manifest;
     this.location = init.location;
+    this.files = init.files;
+    this.contentHash = init.contentHash;
     this.backend = init.backend;
     this.unet = init.unet;
     this.pipeline = init.pipeline;
     this.#sampleType = init.sampleType;
     this.#timestepType = init.timestepType;
     this.alphasCumprod = alphasCumprod(init.manifest.scheduler);
+    this.#samplerSettings = samplerSettings(init.manifest.scheduler, this.alphasCumprod, init.manifest.unet.prediction);
     this.sampleShape = init.manifest.unet.sampleShape;
   }
 
@@ -150,6 +178,7 @@ export class Model {
     const size = C * H * W;
     const { conditioning, decoding } = this.pipeline;
     const r = resolveRequest(options, { manifest: m, sampleShape: this.sampleShape, branches: this.branches, conditioning });
+    if (options.height !== undefined || options.width !== undefined) await this.#checkSize(options);
     const { n, plan, batchSize, seeds } = r;
     const guided = r.guidanceScale !== null;
     const batches = Math.ceil(n / batchSize);
@@ -180,6 +209,7 @@ export class Model {
         sampler: r.sampler,
         eta: options.eta ?? 0,
         alphasCumprod: this.alphasCumprod,
+        samplerSettings: this.#samplerSettings,
         prediction: m.unet.prediction ?? 'epsilon',
         ...(bSeeds ? { seeds: bSeeds } : {}),
         ...(options.signal ? { signal: options.signal } : {}),
@@ -278,6 +308,59 @@ export class Model {
     if (this.#disposed) return;
     this.#disposed = true;
     await Promise.all([this.unet.dispose(), this.pipeline.decoding.dispose(), ...this.pipeline.conditioning.map((s) => s.dispose())]);
+  }
+
+  /**
+   * The size of the images this model generates, and the VAE's scale factor (1 for pixel models):
+   * for latent models the decoder is run once on zero latents to learn it.
+   */
+  async imageSize(): Promise<{
+    /** Image height in pixels. */
+    readonly height: number;
+    /** Image width in pixels. */
+    readonly width: number;
+    /** Image size / latent size (the VAE's scale factor; 1 for pixel models). */
+    readonly scaleFactor: number;
+  }> {
+    this.#check();
+    if (!this.#imageSize) {
+      const [C, H, W] = this.sampleShape;
+      this.#imageSize = this.pipeline.decoding.latent
+        ? this.pipeline.decoding
+            .decode(new Float32Array(C * H * W), 1)
+            .then(({ shape }) => ({ height: shape[2], width: shape[3], scaleFactor: shape[2] / H }))
+        : Promise.resolve({ height: H, width: W, scaleFactor: 1 });
+    }
+    return this.#imageSize;
+  }
+
+  async #checkSize(o: GenerateOptions): Promise<void> {
+    const size = await this.imageSize();
+    const [, h, w] = this.sampleShape;
+    for (const [name, value, native] of [
+      ['height', o.height, size.height],
+      ['width', o.width, size.width],
+    ] as const) {
+      if (value === undefined) continue;
+      if (typeof value !== 'number' || !Number.isSafeInteger(value) || value < 1) {
+        throw new RuntimeError('invalid-option', `Invalid ${name} ${String(value)}: expected a whole number of pixels >= 1.`);
+      }
+      const model = JSON.stringify(this.manifest.name);
+      const what = size.scaleFactor === 1 ? `a ${h}×${w} UNet` : `a ${h}×${w} latent UNet and a VAE with scale factor ${size.scaleFactor}`;
+      if (value % size.scaleFactor !== 0) {
+        throw new RuntimeError(
+          'invalid-option',
+          `Invalid ${name} ${value}: model ${model} has ${what}, so ${name} must be a multiple of ${size.scaleFactor}.`,
+        );
+      }
+      if (value !== native) {
+        throw new RuntimeError(
+          'invalid-option',
+          `Invalid ${name} ${value}: model ${model} (${what}) generates ${size.height}×${size.width} images; ` +
+            `other sizes are not supported yet, so ${name} must be ${native} (or left out).`,
+        );
+      }
+    }
   }
 
   #check(): void {

@@ -1,10 +1,10 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { ActiveBackend, Backend, ModelSource, OperationOptions } from '../backend.js';
 import { prepareUnet } from '../cached-unet.js';
-import { ClipTokenizer } from '../clip-tokenizer.js';
+import { loadClipTokenizer } from '../clip-tokenizer.js';
 import { RuntimeError, oneOf } from '../errors.js';
 import { inspectGraph, type GraphSummary } from '../graph-cut.js';
-import { throwIfAborted } from '../internal/platform.js';
+import { sha256Hex, throwIfAborted, utf8Encode } from '../internal/platform.js';
 import { openSession } from '../internal/session.js';
 import { filledTensor, floatTensor } from '../internal/tensor.js';
 import { loadManifest, readModelFile, type ModelManifest } from '../manifest.js';
@@ -149,8 +149,13 @@ export async function openModel(options: OpenModelOptions): Promise<Model> {
   const report = (completed: number, total: number, message: string): void =>
     options.onProgress?.({ phase: 'load', completed, total, fraction: completed / total, message });
   const manifest = options.manifest ?? (await loadManifest(source, signal ? { signal } : {}));
-  const read = (file: string, sha: string | undefined, role: string): Promise<Uint8Array> =>
-    readModelFile(source, file, { role, ...(verify && sha ? { sha256: sha } : {}), ...(signal ? { signal } : {}) });
+  // Every file read is hashed (whatever the manifest says): the model's contentHash keys caches.
+  const files: { path: string; sha256: string | null }[] = [];
+  const read = async (file: string, sha: string | undefined, role: string): Promise<Uint8Array> => {
+    const bytes = await readModelFile(source, file, { role, ...(verify && sha ? { sha256: sha } : {}), ...(signal ? { signal } : {}) });
+    files.push({ path: file, sha256: await sha256Hex(bytes) });
+    return bytes;
+  };
   const steps = 3 + (manifest.vae ? 1 : 0) + (manifest.textEncoder ? 1 : 0);
   let step = 0;
   report(step, steps, `reading ${manifest.unet.file}`);
@@ -177,12 +182,10 @@ export async function openModel(options: OpenModelOptions): Promise<Model> {
     }
     if (manifest.family === 'stable-diffusion' && manifest.textEncoder && manifest.tokenizer && u.inputs.encoderHiddenStates) {
       const te = manifest.textEncoder;
-      const [vocab, merges, teBytes] = await Promise.all([
-        read(manifest.tokenizer.vocab, undefined, 'tokenizer.vocab'),
-        read(manifest.tokenizer.merges, undefined, 'tokenizer.merges'),
+      const [tokenizer, teBytes] = await Promise.all([
+        loadClipTokenizer(manifest.tokenizer, (file, role) => read(file, undefined, role), { maxLength: te.maxLength }),
         read(te.file, te.sha256, 'textEncoder.file'),
       ]);
-      const tokenizer = ClipTokenizer.fromFiles(vocab, merges, { maxLength: te.maxLength });
       const teSummary = inspectGraph(teBytes);
       checkIO('text encoder', te.file, teSummary, te.input, te.output);
       const session = await openSession(sessions, teBytes, 'text_encoder');
@@ -232,7 +235,12 @@ export async function openModel(options: OpenModelOptions): Promise<Model> {
       ...(signal ? { signal } : {}),
     });
     report(steps, steps, 'ready');
+    files.sort((a, b) => (a.path < b.path ? -1 : a.path > b.path ? 1 : 0));
+    const hashed = files.every((f) => f.sha256 !== null);
+    const contentHash = hashed ? await sha256Hex(utf8Encode(JSON.stringify({ manifest, files }))) : null;
     return new Model({
+      files: Object.freeze(files.map((f) => Object.freeze(f))),
+      contentHash,
       manifest,
       location: source.location ?? manifest.name,
       backend,

@@ -1,8 +1,10 @@
 import { planSchedule, type Plan } from '@flexiffusion/schedule';
 import { RuntimeError } from '../errors.js';
 import type { ModelManifest } from '../manifest.js';
+import { checkTexts } from '../pipeline/prompts.js';
 import type { ConditioningStage, SampleConditions } from '../pipeline/stages.js';
 import { getSampler, type SamplerDefinition } from '../samplers.js';
+import { planSettings } from '../scheduler-settings.js';
 import type { GenerateOptions } from './generate-options.js';
 
 /** A validated request: everything the loop needs, checked before any network runs. @internal */
@@ -19,11 +21,14 @@ export interface ResolvedRequest {
 function sampleCount(o: GenerateOptions, size: number): number {
   const counts: [string, number][] = [];
   if (o.labels) counts.push(['labels', o.labels.length]);
-  if (o.prompts) counts.push(['prompts', o.prompts.length]);
+  if (o.prompts) counts.push(['prompts', checkTexts(o.prompts, 'prompts', 'prompt').length]);
   if (o.seeds) counts.push(['seeds', o.seeds.length]);
   if (o.initialNoise) {
     if (o.initialNoise.length % size !== 0) {
-      throw new RuntimeError('shape-mismatch', `initialNoise has ${o.initialNoise.length} values: expected a multiple of C·H·W = ${size}.`);
+      throw new RuntimeError(
+        'shape-mismatch',
+        `initialNoise has ${o.initialNoise.length} values: ` + `expected a multiple of C·H·W = ${size}.`,
+      );
     }
     counts.push(['initialNoise', o.initialNoise.length / size]);
   }
@@ -63,7 +68,7 @@ function conditions(o: GenerateOptions, manifest: ModelManifest, stages: readonl
   if (o.labels && !has('class-labels')) {
     throw new RuntimeError('invalid-option', `Model ${JSON.stringify(manifest.name)} takes no class labels (family ${manifest.family}).`);
   }
-  if (o.prompts && !has('prompts')) {
+  if ((o.prompts || o.negativePrompts || o.negativePrompt !== undefined) && !has('prompts')) {
     throw new RuntimeError('invalid-option', `Model ${JSON.stringify(manifest.name)} takes no prompts (family ${manifest.family}).`);
   }
   let out: SampleConditions = {};
@@ -90,7 +95,11 @@ export function resolveRequest(
   const m = model.manifest;
   const [C, H, W] = model.sampleShape;
   const n = sampleCount(o, C * H * W);
-  const plan = planSchedule(o.schedule, { trainTimesteps: m.scheduler.trainTimesteps, nullMode: o.nullMode ?? 'skip' });
+  const plan = planSchedule(o.schedule, {
+    trainTimesteps: m.scheduler.trainTimesteps,
+    nullMode: o.nullMode ?? 'skip',
+    ...planSettings(m.scheduler, o.sampler),
+  });
   for (const st of plan.steps) {
     if (st.branch !== null && st.branch >= model.branches) {
       throw new RuntimeError(

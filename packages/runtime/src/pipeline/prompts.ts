@@ -1,9 +1,10 @@
 import type { InferenceSession, Tensor } from 'onnxruntime-common';
 import type { ClipTokenizer } from '../clip-tokenizer.js';
+import { RuntimeError, show } from '../errors.js';
 import { throwIfAborted, type AbortSignalLike } from '../internal/platform.js';
 import { runSession } from '../internal/session.js';
 import { floatTensor, intTensor, readFloat32 } from '../internal/tensor.js';
-import type { ConditioningStage, SampleConditions } from './stages.js';
+import type { ConditioningRequest, ConditioningStage, SampleConditions } from './stages.js';
 
 /** What the prompt stage needs. @internal */
 export interface PromptStageInit {
@@ -45,15 +46,48 @@ export class PromptStage implements ConditioningStage {
   readonly kind = 'prompts' as const;
   readonly #init: PromptStageInit;
   readonly #memory = new Map<string, Float32Array>();
+  /** Prompts already reported as truncated (each is reported once per model). */
+  readonly #warned = new Set<string>();
   #shape: readonly number[] = [];
 
   constructor(init: PromptStageInit) {
     this.#init = init;
   }
 
-  select(request: { readonly prompts?: readonly string[]; readonly negativePrompt?: string }, n: number): SampleConditions {
-    const prompts = request.prompts ? [...request.prompts] : new Array<string>(n).fill('');
-    return { prompts, negativePrompts: new Array<string>(n).fill(request.negativePrompt ?? '') };
+  select(request: ConditioningRequest, n: number): SampleConditions {
+    const prompts = request.prompts === undefined ? new Array<string>(n).fill('') : checkTexts(request.prompts, 'prompts', 'prompt');
+    const { negativePrompt, negativePrompts } = request;
+    if (negativePrompt !== undefined && negativePrompts !== undefined) {
+      throw new RuntimeError('invalid-option', 'Give negativePrompt (one for every sample) or negativePrompts (one per sample), not both.');
+    }
+    if (negativePrompt !== undefined && typeof negativePrompt !== 'string') {
+      throw new RuntimeError('invalid-option', `Invalid negativePrompt ${show(negativePrompt)}: expected a string.`);
+    }
+    const negatives =
+      negativePrompts === undefined
+        ? new Array<string>(n).fill(negativePrompt ?? '')
+        : checkTexts(negativePrompts, 'negativePrompts', 'negative prompt');
+    if (negatives.length !== n) {
+      throw new RuntimeError('invalid-option', `negativePrompts gives ${negatives.length} prompts for ${n} samples: give one per sample.`);
+    }
+    if (request.onWarning) this.#warnTruncated([...prompts, ...negatives], request.onWarning);
+    return { prompts, negativePrompts: negatives };
+  }
+
+  #warnTruncated(texts: readonly string[], onWarning: NonNullable<ConditioningRequest['onWarning']>): void {
+    const { tokenizer } = this.#init;
+    const room = tokenizer.maxLength - 2; // the start and end tokens take two places
+    for (const text of new Set(texts)) {
+      if (this.#warned.has(text)) continue;
+      const count = tokenizer.tokenize(text).length;
+      if (count <= room) continue;
+      this.#warned.add(text);
+      const quoted = JSON.stringify(text.length > 60 ? `${text.slice(0, 59)}…` : text);
+      onWarning({
+        code: 'prompt-truncated',
+        message: `Prompt ${quoted} has ${count} tokens; the text encoder reads ${tokenizer.maxLength} with the start and end tokens: it was truncated to its first ${room}.`,
+      });
+    }
   }
 
   async feeds(
@@ -105,4 +139,21 @@ export class PromptStage implements ConditioningStage {
   dispose(): Promise<void> {
     return this.#init.session.release();
   }
+}
+
+/** Check that a list of prompts is an array of strings (a lone string would become one prompt per character). @internal */
+export function checkTexts(value: unknown, name: string, what: string): string[] {
+  if (typeof value === 'string') {
+    throw new RuntimeError(
+      'invalid-option',
+      `Invalid ${name}: expected an array of strings, one per sample, got the string ${show(value)} (wrap it: [${show(value)}]).`,
+    );
+  }
+  if (!Array.isArray(value))
+    throw new RuntimeError('invalid-option', `Invalid ${name} ${show(value)}: expected an array of strings, one per sample.`);
+  value.forEach((p, i) => {
+    if (typeof p !== 'string')
+      throw new RuntimeError('invalid-option', `Invalid ${what} ${show(p)} at index ${i} of ${name}: expected a string.`);
+  });
+  return [...(value as string[])];
 }

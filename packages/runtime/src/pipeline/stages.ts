@@ -1,5 +1,25 @@
 import type { Tensor } from 'onnxruntime-common';
+import type { RuntimeWarning } from '../errors.js';
 import type { AbortSignalLike } from '../internal/platform.js';
+
+/**
+ * The conditioning options of a request, as a {@link ConditioningStage} reads them (a subset of
+ * `GenerateOptions`), not yet validated.
+ *
+ * @public
+ */
+export interface ConditioningRequest {
+  /** Class label per sample. */
+  readonly labels?: readonly number[];
+  /** Prompt per sample. */
+  readonly prompts?: readonly string[];
+  /** One negative prompt for every sample. */
+  readonly negativePrompt?: string;
+  /** Negative prompt per sample (instead of `negativePrompt`). */
+  readonly negativePrompts?: readonly string[];
+  /** Called for what the stage does to the request that the caller should know (e.g. a truncated prompt). */
+  readonly onWarning?: (warning: RuntimeWarning) => void;
+}
 
 /**
  * The conditions of a request, one entry per sample, after validation: what the conditioning
@@ -33,15 +53,12 @@ export interface ConditioningStage {
    * Check the request's conditioning options and give one condition per sample (defaults filled
    * in: the unconditional label, the empty prompt).
    *
-   * @param request - The request's `labels`, `prompts` and `negativePrompt`.
+   * @param request - The request's labels, prompts and negative prompts, unchecked.
    * @param n - The number of samples.
    * @returns This stage's fields of {@link SampleConditions}.
    * @throws `RuntimeError` `invalid-option` naming the bad value and the valid ones.
    */
-  select(
-    request: { readonly labels?: readonly number[]; readonly prompts?: readonly string[]; readonly negativePrompt?: string },
-    n: number,
-  ): SampleConditions;
+  select(request: ConditioningRequest, n: number): SampleConditions;
   /**
    * The UNet feeds of one batch.
    *
