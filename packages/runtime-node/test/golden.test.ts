@@ -11,7 +11,7 @@ const golden = new Golden(fileURLToPath(new URL('./fixtures/golden.json', import
 afterAll(() => golden.save());
 
 describe('bit-identical samples on the embedded model', () => {
-  it('DDIM with partial steps, DPM-Solver++ with reuse nulls, eta > 0, no guidance (1 thread)', async () => {
+  it('DDIM with partial steps, DPM-Solver++ with reuse nulls, eta > 0, no guidance (1 thread)', { timeout: 60_000 }, async () => {
     const model = await loadModel('fashion', { threads: 1 });
     try {
       const base = { labels: [0, 5, 9], seeds: [11, 12, 13], batchSize: 2 } as const;

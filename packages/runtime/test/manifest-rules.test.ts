@@ -106,3 +106,25 @@ describe('manifest rules (the checks of the hand-written validator, in the valib
     );
   });
 });
+
+describe('keys the format does not define', () => {
+  it('are reported, at the root and in every block, all at once (never silently accepted)', () => {
+    const good = JSON.parse(readFileSync(`${STAND_INS}sd/model.json`, 'utf8'));
+    const bad = { ...good, bogus: 1, unet: { ...good.unet, typo: 2 }, scheduler: { ...good.scheduler, step_offset: 1 } };
+    let issues: readonly RuntimeIssue[] = [];
+    try {
+      validateManifest(bad);
+      expect.unreachable();
+    } catch (e) {
+      expect(e).toMatchObject({ code: 'invalid-manifest' });
+      issues = (e as RuntimeError).issues;
+    }
+    const paths = issues.map((i) => i.path);
+    expect(paths).toEqual(expect.arrayContaining(['bogus', 'unet.typo', 'scheduler.step_offset']));
+    expect(issues.find((i) => i.path === 'unet.typo')?.message).toMatch(/^Unknown field "typo"\. Should be one of: "file", /);
+    // $schema (editors read it) and a model package's testSample are part of the format
+    expect(() =>
+      validateManifest({ ...good, $schema: 'https://example.invalid/model.schema.json', testSample: { file: 'x.u8' } }),
+    ).not.toThrow();
+  });
+});

@@ -123,9 +123,8 @@ export function choice<const T extends readonly string[]>(values: T) {
 }
 
 /**
- * A JSON object (not an array) with the given fields. Keys it does not declare are allowed and
- * not checked (a model package's `testSample` block). To reject them — a later issue — return
- * `closedBlock(entries, 'field', what)` here (valibot's place for that is `v.strictObject`).
+ * A JSON object (not an array) with exactly the given fields: a key the format does not define is
+ * reported (`Unknown field "x". Should be one of: …`), never silently accepted.
  *
  * @param entries - The fields.
  * @param what - What the value must be, for the message (default `an object`).
@@ -133,7 +132,7 @@ export function choice<const T extends readonly string[]>(values: T) {
  * @internal
  */
 export function block<const E extends v.ObjectEntries>(entries: E, what = 'an object') {
-  return v.pipe(v.custom<Record<string, unknown>>(isRecord, expected(what)), v.object(entries, missingKey(entries)), v.readonly());
+  return closedBlock(entries, 'field', what);
 }
 
 /**

@@ -205,7 +205,12 @@ const featureNetwork = block({
   dim: integer(1, 'a positive integer'),
 });
 
-const referenceStats = block({ file: relativeFile(), sha256: sha256(), count: integer(1, 'a positive integer') });
+const referenceStats = block({
+  file: relativeFile(),
+  sha256: sha256(),
+  count: integer(1, 'a positive integer'),
+  description: v.optional(text()),
+});
 
 const family = choice(MODEL_FAMILIES);
 
@@ -226,11 +231,14 @@ const manifestFields = {
   provenance: v.optional(
     v.pipe(v.custom<Record<string, unknown>>(isRecord, expected('an object')), v.record(v.string(), v.unknown()), v.readonly()),
   ),
+  testSample: v.optional(
+    v.pipe(v.custom<Record<string, unknown>>(isRecord, expected('an object')), v.record(v.string(), v.unknown()), v.readonly()),
+  ),
+  $schema: v.optional(v.string(expected('a string (the JSON Schema URL editors read)'))),
 };
 
-// v.strictObject would go here (and in fields.ts' block) to reject keys the format does not define;
-// a `$schema` field (editors read it, see model.schema.json) would then need an entry
-const manifestObject = v.object(manifestFields, missingKey(manifestFields));
+// Keys the format does not define are reported (fields.ts' closedBlock), here and in every block.
+const manifestObject = closedBlock(manifestFields, 'manifest field');
 
 /**
  * What a family requires or forbids: the UNet inputs it feeds, the blocks its pipeline runs. The

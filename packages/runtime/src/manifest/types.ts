@@ -242,6 +242,8 @@ export interface ReferenceStatsSpec {
   readonly sha256?: string;
   /** Number of images the statistics were computed on. */
   readonly count: number;
+  /** What the statistics are of (free text, for people). */
+  readonly description?: string;
 }
 
 /**
@@ -288,4 +290,8 @@ export interface ModelManifest {
   readonly referenceStats?: ReferenceStatsSpec;
   /** Free-form: how the model was made (recipe, data, commit). */
   readonly provenance?: Readonly<Record<string, unknown>>;
+  /** Free-form: a model package's sample of real data (model-fashion: test images); the runtime does not read it. */
+  readonly testSample?: Readonly<Record<string, unknown>>;
+  /** The JSON Schema editors check the file against (e.g. `@flexiffusion/runtime/model.schema.json`); not read. */
+  readonly $schema?: string;
 }
