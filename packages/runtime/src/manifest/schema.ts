@@ -9,7 +9,7 @@ import { show } from '../errors.js';
 import { BETA_SCHEDULES } from '../noise-schedule.js';
 import { FINAL_SIGMAS_TYPES, PREDICTION_TYPES } from '../samplers.js';
 import { above, atLeast, between, block, choice, closedBlock, flag, integer, relativeFile, sha256, text, whole } from './fields.js';
-import { AT, expected, invalid, isRecord, missingKey, missingMessage, pathTo, schemaAt } from './issues.js';
+import { AT, expected, invalid, isRecord, missingMessage, pathTo, schemaAt } from './issues.js';
 import {
   MODEL_FAMILIES,
   TIMESTEP_TYPES,
