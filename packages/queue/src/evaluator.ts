@@ -3,10 +3,10 @@ import { deserializeStats, type FeatureStats } from '@flexiffusion/metrics';
 import { type EvaluateOptions, type EvaluationResult, type Evaluator, formatSchedule, type Schedule } from '@flexiffusion/schedule';
 import { Queue, QueueEvents } from 'bullmq';
 import { describeConnection, resolveConnection } from './connection.js';
-import { NAME, QUEUE_DEFAULTS } from './defaults.js';
+import { QUEUE_DEFAULTS } from './defaults.js';
 import { QueueError } from './errors.js';
 import type { QueueEvaluatorOptions, QueueProgress } from './evaluator-options.js';
-import { describe, errorMessage, intOption } from './internal/describe.js';
+import { describe, errorMessage, intOption, queueNames } from './internal/describe.js';
 import { bullConnection, connectRedis, getBlob } from './internal/redis.js';
 import { costOf, resolveScoreSettings, scoreCandidate } from './internal/score.js';
 import { JobWaiter } from './internal/waiter.js';
@@ -76,15 +76,7 @@ export async function createQueueEvaluator(options: QueueEvaluatorOptions): Prom
     throw new QueueError('invalid-option', `Invalid evaluator options ${describe(options)}: expected an object.`);
   }
   const conn = resolveConnection(options.connection);
-  const queueName = options.queueName ?? QUEUE_DEFAULTS.queueName;
-  const prefix = options.prefix ?? QUEUE_DEFAULTS.prefix;
-  for (const [k, v] of [
-    ['queueName', queueName],
-    ['prefix', prefix],
-  ] as const) {
-    if (typeof v !== 'string' || !NAME.test(v))
-      throw new QueueError('invalid-option', `Invalid ${k} ${describe(v)}: expected 1-100 of A-Z a-z 0-9 _ . -.`);
-  }
+  const { queueName, prefix } = queueNames(options);
   const ex = options.extractor;
   if (typeof ex !== 'object' || ex === null || typeof ex.id !== 'string' || !Number.isSafeInteger(ex.dim) || ex.dim < 1) {
     throw new QueueError('invalid-option', `Invalid extractor ${describe(ex)}: expected { id: string, dim: positive integer }.`);

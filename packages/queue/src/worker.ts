@@ -4,9 +4,9 @@ import { featureStats, serializeStats } from '@flexiffusion/metrics';
 import { parseSchedule, type Schedule } from '@flexiffusion/schedule';
 import { type Job, Queue, UnrecoverableError, Worker } from 'bullmq';
 import { describeConnection, type QueueConnection, resolveConnection } from './connection.js';
-import { blobKey, NAME, QUEUE_DEFAULTS } from './defaults.js';
+import { blobKey, QUEUE_DEFAULTS } from './defaults.js';
 import { QueueError } from './errors.js';
-import { describe, errorMessage, intOption } from './internal/describe.js';
+import { describe, errorMessage, intOption, queueNames } from './internal/describe.js';
 import { bytesF32, checkOutput, f32Bytes, type JobImages, pairedErrors } from './internal/output.js';
 import { bullConnection, connectRedis, getBlob, setBlob } from './internal/redis.js';
 import { type EvaluationJob, evaluationJobId, validateJob } from './job.js';
@@ -221,15 +221,7 @@ export async function createQueueWorker(options: QueueWorkerOptions): Promise<Qu
     throw new QueueError('invalid-option', `Invalid worker options ${describe(options)}: expected an object.`);
   }
   const conn = resolveConnection(options.connection);
-  const queueName = options.queueName ?? QUEUE_DEFAULTS.queueName;
-  const prefix = options.prefix ?? QUEUE_DEFAULTS.prefix;
-  for (const [k, v] of [
-    ['queueName', queueName],
-    ['prefix', prefix],
-  ] as const) {
-    if (typeof v !== 'string' || !NAME.test(v))
-      throw new QueueError('invalid-option', `Invalid ${k} ${describe(v)}: expected 1-100 of A-Z a-z 0-9 _ . -.`);
-  }
+  const { queueName, prefix } = queueNames(options);
   if (typeof options.model !== 'string' || options.model === '') {
     throw new QueueError(
       'invalid-option',

@@ -1,3 +1,4 @@
+import { NAME, QUEUE_DEFAULTS } from '../defaults.js';
 import { QueueError } from '../errors.js';
 
 /** Short description of a value for error messages. @internal */
@@ -36,4 +37,24 @@ export function intOption(value: unknown, name: string, fallback: number, min: n
     throw new QueueError('invalid-option', `Invalid ${name} ${describe(value)}: expected an integer ${range}.`);
   }
   return value;
+}
+
+/**
+ * The queue name and key prefix of a driver or worker (defaults filled in), checked: the driver's
+ * and the workers' must match, so both read them here.
+ *
+ * @throws {@link QueueError} `invalid-option` naming the bad value.
+ * @internal
+ */
+export function queueNames(options: { readonly queueName?: unknown; readonly prefix?: unknown }): { queueName: string; prefix: string } {
+  const name = (key: string, v: unknown): string => {
+    if (typeof v !== 'string' || !NAME.test(v)) {
+      throw new QueueError('invalid-option', `Invalid ${key} ${describe(v)}: expected 1-100 of A-Z a-z 0-9 _ . -.`);
+    }
+    return v;
+  };
+  return {
+    queueName: name('queueName', options.queueName ?? QUEUE_DEFAULTS.queueName),
+    prefix: name('prefix', options.prefix ?? QUEUE_DEFAULTS.prefix),
+  };
 }
