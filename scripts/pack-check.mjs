@@ -102,6 +102,7 @@ const RESOLVED_AT_RUN_TIME = {
     // `--model fashion` (the default) goes to runtime-node's loadModel('fashion'), which finds the
     // package by name at run time (require.resolve in EMBEDDED_MODELS): the CLI must install it
     '@flexiffusion/model-fashion': "the default model, resolved by name by runtime-node's loadModel('fashion')",
+    '@flexiffusion/model-fashion-sd': "the text-to-image model, resolved by name by runtime-node's loadModel('fashion-sd')",
   },
 };
 const BUILTINS = new Set(builtinModules);

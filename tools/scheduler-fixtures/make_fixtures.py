@@ -1,11 +1,16 @@
 #!/usr/bin/python3
-"""Reference numbers for the runtime's scheduler tests (packages/runtime/test/schedulers.test.ts).
+"""Reference numbers for the runtime's scheduler tests (packages/runtime/test/schedulers.test.ts,
+multistep-reference.test.ts).
 
-An independent float64 implementation of diffusers' DDIMScheduler (set_timesteps, step) and
+An independent float64 implementation of diffusers' DDIMScheduler (set_timesteps, step),
 DPMSolverMultistepScheduler (set_timesteps, dpmsolver++ 2M midpoint: convert_model_output, the
-first- and second-order updates, lower_order_final, final_sigmas_type), written from diffusers'
-source (src/diffusers/schedulers/scheduling_ddim.py, scheduling_dpmsolver_multistep.py) and not
-from our TypeScript. diffusers itself is not installed here; numpy is, and numpy's arange /
+first- and second-order updates, lower_order_final, final_sigmas_type; and, in the class
+DPMSolverPP, any solver_order with the third-order update and lower_order_second) and
+UniPCMultistepScheduler (class UniPC: multistep_uni_p_bh_update, multistep_uni_c_bh_update with
+B(h) = expm1(h) for bh2, rhos by np.linalg.solve, lower_order_final, the corrector after every
+step), written from diffusers' source (src/diffusers/schedulers/scheduling_ddim.py,
+scheduling_dpmsolver_multistep.py, scheduling_unipc_multistep.py) and not from our TypeScript.
+The UniPC and 3M cases go to `multistepCases`. diffusers itself is not installed here; numpy is, and numpy's arange /
 linspace / round are what diffusers' set_timesteps uses, so the timesteps are diffusers' own.
 
 For each case it runs the whole sampling loop on a synthetic "model" that both sides compute (see
@@ -21,6 +26,7 @@ import hashlib
 import json
 import math
 import os
+import re
 
 import numpy as np
 
@@ -220,6 +226,315 @@ def run_dpm(cfg, T, prediction, xT, timesteps=None):
     return timesteps, x
 
 
+# ---- UniPCMultistepScheduler.step (bh2, predict_x0, UniC after every step) --------------------
+
+def _lambda(alpha, sigma):
+    with np.errstate(divide='ignore'):
+        return np.log(alpha) - np.log(sigma)
+
+
+def _alpha_sigma(sigma):
+    """diffusers' _sigma_to_alpha_sigma_t (VP, no flow sigmas)."""
+    alpha = 1 / ((sigma ** 2 + 1) ** 0.5)
+    return alpha, sigma * alpha
+
+
+def solver_alphas_cumprod(cfg):
+    """The alphas_cumprod both multistep schedulers keep: 2^-24 for a zero terminal one."""
+    ac = model_alphas_cumprod(cfg)
+    if cfg.get('rescale_betas_zero_snr', False):
+        ac = ac.copy()
+        ac[-1] = 2.0 ** -24
+    return ac
+
+
+def solver_sigmas(cfg, timesteps):
+    """set_timesteps' sigmas (no karras / exponential / beta / flow sigmas): interp at the timesteps, then the last one."""
+    ac = solver_alphas_cumprod(cfg)
+    all_sigmas = ((1 - ac) / ac) ** 0.5
+    sigmas = np.interp(timesteps, np.arange(0, len(all_sigmas)), all_sigmas)
+    final_type = cfg.get('final_sigmas_type', 'zero')
+    if final_type == 'sigma_min':
+        sigma_last = ((1 - ac[0]) / ac[0]) ** 0.5
+    elif final_type == 'zero':
+        sigma_last = 0.0
+    else:
+        raise ValueError(final_type)
+    return np.concatenate([sigmas, [sigma_last]])
+
+
+def convert_to_x0(model_output, sample, sigma, prediction):
+    """convert_model_output with predict_x0 / dpmsolver++: the data prediction, on the solver's sigma."""
+    alpha_t, sigma_t = _alpha_sigma(sigma)
+    if prediction == 'epsilon':
+        return (sample - sigma_t * model_output) / alpha_t
+    if prediction == 'sample':
+        return model_output
+    if prediction == 'v_prediction':
+        return alpha_t * sample - sigma_t * model_output
+    raise ValueError(prediction)
+
+
+class UniPC:
+    """UniPCMultistepScheduler after set_timesteps, step for step (predict_x0=True, solver_p=None).
+
+    Written from diffusers' scheduling_unipc_multistep.py: step() runs the corrector UniC
+    (multistep_uni_c_bh_update) on the previous update unless it is the first step or disabled,
+    then shifts the history and runs the predictor UniP (multistep_uni_p_bh_update). Any
+    solver_order, bh1 or bh2; rhos from np.linalg.solve as diffusers' torch.linalg.solve.
+    """
+
+    def __init__(self, cfg, timesteps):
+        self.prediction = cfg.get('prediction_type', 'epsilon')
+        self.order = cfg.get('solver_order', 2)
+        self.solver_type = cfg.get('solver_type', 'bh2')
+        if self.solver_type in ('midpoint', 'heun', 'logrho'):
+            self.solver_type = 'bh2'  # diffusers' __init__ does the same
+        assert cfg.get('predict_x0', True) is True
+        self.lower_order_final = cfg.get('lower_order_final', True)
+        self.disable_corrector = cfg.get('disable_corrector', [])
+        self.timesteps = np.asarray(timesteps)
+        self.sigmas = solver_sigmas(cfg, self.timesteps)
+        self.model_outputs = [None] * self.order
+        self.timestep_list = [None] * self.order
+        self.lower_order_nums = 0
+        self.last_sample = None
+        self.this_order = None
+        self.step_index = 0
+
+    def _coefficients(self, h, order, rks):
+        hh = -h  # predict_x0
+        h_phi_1 = np.expm1(hh)
+        h_phi_k = h_phi_1 / hh - 1
+        factorial_i = 1
+        B_h = hh if self.solver_type == 'bh1' else np.expm1(hh)
+        R = []
+        b = []
+        for i in range(1, order + 1):
+            R.append(np.power(rks, i - 1))
+            b.append(h_phi_k * factorial_i / B_h)
+            factorial_i *= i + 1
+            h_phi_k = h_phi_k / hh - 1 / factorial_i
+        return h_phi_1, B_h, np.stack(R), np.array(b)
+
+    def uni_p(self, sample, order):
+        m = self.model_outputs
+        m0 = m[-1]
+        alpha_t, sigma_t = _alpha_sigma(self.sigmas[self.step_index + 1])
+        alpha_s0, sigma_s0 = _alpha_sigma(self.sigmas[self.step_index])
+        lambda_t = _lambda(alpha_t, sigma_t)
+        lambda_s0 = _lambda(alpha_s0, sigma_s0)
+        h = lambda_t - lambda_s0
+        rks = []
+        D1s = []
+        for i in range(1, order):
+            si = self.step_index - i
+            mi = m[-(i + 1)]
+            lambda_si = _lambda(*_alpha_sigma(self.sigmas[si]))
+            rk = (lambda_si - lambda_s0) / h
+            rks.append(rk)
+            D1s.append((mi - m0) / rk)
+        rks.append(1.0)
+        with np.errstate(divide='ignore', invalid='ignore'):
+            h_phi_1, B_h, R, b = self._coefficients(h, order, np.array(rks))
+        x_t_ = sigma_t / sigma_s0 * sample - alpha_t * h_phi_1 * m0
+        if D1s:
+            rhos_p = np.array([0.5]) if order == 2 else np.linalg.solve(R[:-1, :-1], b[:-1])
+            pred_res = np.einsum('k,kc->c', rhos_p, np.stack(D1s))
+        else:
+            pred_res = 0
+        return x_t_ - alpha_t * B_h * pred_res
+
+    def uni_c(self, this_model_output, last_sample, order):
+        m = self.model_outputs
+        m0 = m[-1]
+        alpha_t, sigma_t = _alpha_sigma(self.sigmas[self.step_index])
+        alpha_s0, sigma_s0 = _alpha_sigma(self.sigmas[self.step_index - 1])
+        lambda_t = _lambda(alpha_t, sigma_t)
+        lambda_s0 = _lambda(alpha_s0, sigma_s0)
+        h = lambda_t - lambda_s0
+        rks = []
+        D1s = []
+        for i in range(1, order):
+            si = self.step_index - (i + 1)
+            mi = m[-(i + 1)]
+            lambda_si = _lambda(*_alpha_sigma(self.sigmas[si]))
+            rk = (lambda_si - lambda_s0) / h
+            rks.append(rk)
+            D1s.append((mi - m0) / rk)
+        rks.append(1.0)
+        h_phi_1, B_h, R, b = self._coefficients(h, order, np.array(rks))
+        rhos_c = np.array([0.5]) if order == 1 else np.linalg.solve(R, b)
+        x_t_ = sigma_t / sigma_s0 * last_sample - alpha_t * h_phi_1 * m0
+        corr_res = np.einsum('k,kc->c', rhos_c[:-1], np.stack(D1s)) if D1s else 0
+        D1_t = this_model_output - m0
+        return x_t_ - alpha_t * B_h * (corr_res + rhos_c[-1] * D1_t)
+
+    def step(self, model_output, sample):
+        use_corrector = self.step_index > 0 and (self.step_index - 1) not in self.disable_corrector and self.last_sample is not None
+        converted = convert_to_x0(model_output, sample, self.sigmas[self.step_index], self.prediction)
+        if use_corrector:
+            sample = self.uni_c(converted, self.last_sample, self.this_order)
+        for i in range(self.order - 1):
+            self.model_outputs[i] = self.model_outputs[i + 1]
+            self.timestep_list[i] = self.timestep_list[i + 1]
+        self.model_outputs[-1] = converted
+        self.timestep_list[-1] = self.timesteps[self.step_index]
+        if self.lower_order_final:
+            this_order = min(self.order, len(self.timesteps) - self.step_index)
+        else:
+            this_order = self.order
+        self.this_order = min(this_order, self.lower_order_nums + 1)
+        assert self.this_order > 0
+        self.last_sample = sample
+        prev_sample = self.uni_p(sample, self.this_order)
+        if self.lower_order_nums < self.order:
+            self.lower_order_nums += 1
+        self.step_index += 1
+        return prev_sample
+
+
+# ---- DPMSolverMultistepScheduler.step, any solver_order (dpmsolver++, midpoint) -------------
+
+class DPMSolverPP:
+    """DPMSolverMultistepScheduler after set_timesteps, step for step (algorithm_type dpmsolver++).
+
+    Written from diffusers' scheduling_dpmsolver_multistep.py: step()'s lower_order_final /
+    lower_order_second, dpm_solver_first_order_update, multistep_dpm_solver_second_order_update
+    (midpoint or heun) and multistep_dpm_solver_third_order_update. Independent of run_dpm above
+    (main() checks that both agree at solver_order 2).
+    """
+
+    def __init__(self, cfg, timesteps):
+        self.prediction = cfg.get('prediction_type', 'epsilon')
+        self.order = cfg.get('solver_order', 2)
+        self.solver_type = cfg.get('solver_type', 'midpoint')
+        self.lower_order_final_cfg = cfg.get('lower_order_final', True)
+        self.euler_at_final = cfg.get('euler_at_final', False)
+        self.final_sigmas_type = cfg.get('final_sigmas_type', 'zero')
+        self.timesteps = np.asarray(timesteps)
+        self.sigmas = solver_sigmas(cfg, self.timesteps)
+        self.model_outputs = [None] * self.order
+        self.lower_order_nums = 0
+        self.step_index = 0
+
+    def _lam(self, k):
+        return _lambda(*_alpha_sigma(self.sigmas[k]))
+
+    def first_order(self, m0, sample):
+        alpha_t, sigma_t = _alpha_sigma(self.sigmas[self.step_index + 1])
+        alpha_s, sigma_s = _alpha_sigma(self.sigmas[self.step_index])
+        with np.errstate(divide='ignore'):
+            h = _lambda(alpha_t, sigma_t) - _lambda(alpha_s, sigma_s)
+        return (sigma_t / sigma_s) * sample - (alpha_t * (np.exp(-h) - 1.0)) * m0
+
+    def second_order(self, sample):
+        alpha_t, sigma_t = _alpha_sigma(self.sigmas[self.step_index + 1])
+        alpha_s0, sigma_s0 = _alpha_sigma(self.sigmas[self.step_index])
+        lambda_t = _lambda(alpha_t, sigma_t)
+        lambda_s0 = self._lam(self.step_index)
+        lambda_s1 = self._lam(self.step_index - 1)
+        m0, m1 = self.model_outputs[-1], self.model_outputs[-2]
+        h, h_0 = lambda_t - lambda_s0, lambda_s0 - lambda_s1
+        r0 = h_0 / h
+        D0, D1 = m0, (1.0 / r0) * (m0 - m1)
+        if self.solver_type == 'midpoint':
+            return (sigma_t / sigma_s0) * sample - (alpha_t * (np.exp(-h) - 1.0)) * D0 - 0.5 * (alpha_t * (np.exp(-h) - 1.0)) * D1
+        return (sigma_t / sigma_s0) * sample - (alpha_t * (np.exp(-h) - 1.0)) * D0 + (alpha_t * ((np.exp(-h) - 1.0) / h + 1.0)) * D1
+
+    def third_order(self, sample):
+        alpha_t, sigma_t = _alpha_sigma(self.sigmas[self.step_index + 1])
+        alpha_s0, sigma_s0 = _alpha_sigma(self.sigmas[self.step_index])
+        lambda_t = _lambda(alpha_t, sigma_t)
+        lambda_s0 = self._lam(self.step_index)
+        lambda_s1 = self._lam(self.step_index - 1)
+        lambda_s2 = self._lam(self.step_index - 2)
+        m0, m1, m2 = self.model_outputs[-1], self.model_outputs[-2], self.model_outputs[-3]
+        h, h_0, h_1 = lambda_t - lambda_s0, lambda_s0 - lambda_s1, lambda_s1 - lambda_s2
+        r0, r1 = h_0 / h, h_1 / h
+        D0 = m0
+        D1_0, D1_1 = (1.0 / r0) * (m0 - m1), (1.0 / r1) * (m1 - m2)
+        D1 = D1_0 + (r0 / (r0 + r1)) * (D1_0 - D1_1)
+        D2 = (1.0 / (r0 + r1)) * (D1_0 - D1_1)
+        return (
+            (sigma_t / sigma_s0) * sample
+            - (alpha_t * (np.exp(-h) - 1.0)) * D0
+            + (alpha_t * ((np.exp(-h) - 1.0) / h + 1.0)) * D1
+            - (alpha_t * ((np.exp(-h) - 1.0 + h) / h ** 2 - 0.5)) * D2
+        )
+
+    def step(self, model_output, sample):
+        n = len(self.timesteps)
+        lower_order_final = (self.step_index == n - 1) and (
+            self.euler_at_final or (self.lower_order_final_cfg and n < 15) or self.final_sigmas_type == 'zero'
+        )
+        lower_order_second = (self.step_index == n - 2) and self.lower_order_final_cfg and n < 15
+        converted = convert_to_x0(model_output, sample, self.sigmas[self.step_index], self.prediction)
+        for i in range(self.order - 1):
+            self.model_outputs[i] = self.model_outputs[i + 1]
+        self.model_outputs[-1] = converted
+        if self.order == 1 or self.lower_order_nums < 1 or lower_order_final:
+            prev_sample = self.first_order(converted, sample)
+        elif self.order == 2 or self.lower_order_nums < 2 or lower_order_second:
+            prev_sample = self.second_order(sample)
+        else:
+            prev_sample = self.third_order(sample)
+        if self.lower_order_nums < self.order:
+            self.lower_order_nums += 1
+        self.step_index += 1
+        return prev_sample
+
+
+SCHEDULER_CLASSES = {'UniPCMultistepScheduler': UniPC, 'DPMSolverMultistepScheduler': DPMSolverPP}
+
+
+def parse_schedule(text):
+    """The schedule DSL's steps, flattened: 'F', 'N' or 'P<b>' (segments are only a grouping)."""
+    steps = re.findall(r'F|N|P\d+', text.replace('|', ' '))
+    assert ''.join(steps) == re.sub(r'[\s|]', '', text), text
+    return steps
+
+
+def float32_model_output(x, t, ac_t, prediction):
+    """model_output on a float32 sample, rounded to float32: what the runtime's UNet stand-in gives."""
+    return model_output(x.astype(np.float32).astype(np.float64), t, ac_t, prediction).astype(np.float32).astype(np.float64)
+
+
+def run_multistep(cfg, T, prediction, xT, timesteps=None, schedule=None, null_mode='skip', model=None):
+    """The sampling loop with a scheduler of SCHEDULER_CLASSES, optionally under a schedule with null steps.
+
+    With a schedule, 'skip' runs the scheduler on the evaluated timesteps only (the plan's
+    sub-sequence, as set_timesteps(timesteps=...) would; the null steps are not steps at all);
+    'reuse' runs every timestep and passes the latest model output again at a null step (what a
+    pipeline that skips the UNet and reuses its output does; ε models only, where the reused
+    output is the ε the runtime reuses). Partial steps evaluate the model like full ones: the
+    synthetic model has no cache. `model` replaces model_output. Returns the timesteps the model
+    saw and the final sample.
+    """
+    model = model or model_output
+    model_ac = model_alphas_cumprod(cfg)
+    if timesteps is None:
+        timesteps = dpm_timesteps(cfg, T)
+    kinds = ['F'] * len(timesteps) if schedule is None else parse_schedule(schedule)
+    assert len(kinds) == len(timesteps), (schedule, len(timesteps))
+    if null_mode == 'skip':
+        keep = [k != 'N' for k in kinds]
+        timesteps = np.asarray(timesteps)[keep]
+        kinds = [k for k in kinds if k != 'N']
+    else:
+        assert null_mode == 'reuse' and prediction == 'epsilon'
+    scheduler = SCHEDULER_CLASSES[cfg['_class_name']](cfg, timesteps)
+    x = xT.copy()
+    seen = []
+    out = None
+    for t, kind in zip(timesteps, kinds):
+        if kind != 'N':
+            out = model(x, int(t), model_ac[t], prediction)
+            seen.append(int(t))
+        x = scheduler.step(out, x)
+    return seen, x
+
+
 # ---- the matrix -----------------------------------------------------------------------------
 
 SD15 = {'beta_schedule': 'scaled_linear', 'beta_start': 0.00085, 'beta_end': 0.012}
@@ -280,6 +595,54 @@ def cases():
             yield 'dpm-offset', dpm_cfg(**BETAS['linear'], timestep_spacing='leading', steps_offset=offset), T
 
 
+def unipc_cfg(**kw):
+    cfg = {'_class_name': 'UniPCMultistepScheduler', 'num_train_timesteps': 1000}
+    cfg.update(kw)
+    return cfg
+
+
+# The schedules of the plan cases: full, partial and null steps, as a search proposes them (T = 10)
+PLAN_SCHEDULES = ('F N P0 N N | F P1 N P0 N', 'F F N N N | F N N N N', 'F N N N N | N N N N N')
+
+
+def multistep_cases():
+    """(group, config, T, extra) for the samplers unipc and dpmpp-3m."""
+    for sampler, make in (('unipc', unipc_cfg), ('dpmpp-3m', lambda **kw: dpm_cfg(solver_order=3, **kw))):
+        # each beta schedule × prediction type × a few step counts, SD-1.x timestep settings
+        for bname, b in BETAS.items():
+            for pred in ('epsilon', 'v_prediction', 'sample'):
+                for T in (5, 10, 25):
+                    yield f'{sampler}-betas', make(**b, prediction_type=pred, timestep_spacing='leading', steps_offset=1), T, {}
+        # spacing × final_sigmas_type × lower_order_final around DPM-Solver's 15-step boundary
+        for spacing in ('leading', 'trailing', 'linspace'):
+            for final in ('zero', 'sigma_min'):
+                for lof in (True, False):
+                    if sampler == 'unipc' and final == 'zero' and not lof:
+                        # diffusers' UniPC: a 2nd-order last update to sigma 0 has h = inf and r_k = 0, so D1 = (m1 - m0) / 0 (inf / NaN); not a reference
+                        continue
+                    for T in (5, 10, 14, 15, 16, 25):
+                        yield f'{sampler}-final', make(**SD15, timestep_spacing=spacing, steps_offset=1, final_sigmas_type=final, lower_order_final=lof), T, {}
+        # warm-up: fewer steps than the order (linspace starts at t = 999, leading with offset 1 at 501 for T = 1)
+        for spacing, offset in (('linspace', 0), ('leading', 1)):
+            for T in (1, 2, 3, 4):
+                for final in ('zero', 'sigma_min'):
+                    yield f'{sampler}-short', make(**BETAS['linear'], timestep_spacing=spacing, steps_offset=offset, final_sigmas_type=final), T, {}
+        # zero terminal SNR (2^-24 in place of the last alphas_cumprod, as both classes do)
+        for spacing in ('leading', 'trailing', 'linspace'):
+            for pred in ('v_prediction', 'sample'):
+                for T in (10, 25):
+                    yield f'{sampler}-zero-snr', make(**SD15, rescale_betas_zero_snr=True, prediction_type=pred, timestep_spacing=spacing), T, {}
+        # the runtime's plans: null steps skipped (the evaluated sub-sequence) or reusing the latest ε
+        for schedule in PLAN_SCHEDULES:
+            for null_mode in ('skip', 'reuse'):
+                for final in ('zero', 'sigma_min'):
+                    yield f'{sampler}-plans', make(**SD15, timestep_spacing='leading', steps_offset=1, final_sigmas_type=final), 10, {
+                        'schedule': schedule, 'nullMode': null_mode}
+        # dpmSolverTimesteps "ddim": DDIM's timesteps (set_timesteps(timesteps=...))
+        for T in (4, 6, 20):
+            yield f'{sampler}-custom-timesteps', make(**BETAS['linear'], timestep_spacing='leading'), T, {'dpmSolverTimesteps': 'ddim'}
+
+
 def f64list(a):
     # 12 significant digits: a million times finer than the tests' tolerance, half the bytes of repr
     return [float('%.12g' % v) for v in a]
@@ -325,6 +688,28 @@ def main():
         timesteps, x = run_dpm(cfg, T, 'epsilon', xT, timesteps=ts)
         out_cases.append({'group': 'dpm-custom-timesteps', 'config': cfg, 'dpmSolverTimesteps': 'ddim', 'steps': T,
                           'timesteps': [int(t) for t in timesteps], 'final': f64list(x)})
+    # the independent solver_order-generic DPMSolverPP reproduces run_dpm's 2M on every DPM case
+    for c in out_cases:
+        cfg = c['config']
+        if cfg['_class_name'] != 'DPMSolverMultistepScheduler':
+            continue
+        _, x = run_multistep(cfg, c['steps'], cfg.get('prediction_type', 'epsilon'), xT, timesteps=c['timesteps'])
+        assert np.max(np.abs(x - np.array(c['final']))) < 1e-9 * np.max(np.abs(x)), c
+    multistep = []
+    for group, cfg, T, extra in multistep_cases():
+        pred = cfg.get('prediction_type', 'epsilon')
+        timesteps = ddim_timesteps(cfg, T) if extra.get('dpmSolverTimesteps') == 'ddim' else None
+        args = dict(timesteps=timesteps, schedule=extra.get('schedule'), null_mode=extra.get('nullMode', 'skip'))
+        seen, x = run_multistep(cfg, T, pred, xT, **args)
+        assert np.all(np.isfinite(x)), (group, cfg, T, extra)
+        # the float32 floor: how far the same float64 loop lands when only the model's output is rounded to float32
+        # (the runtime's UNet output is float32). Where a single x0 = (x - sigma*eps)/alpha from high noise decides the
+        # result (T = 1, a schedule with one evaluation) it is ~2e-6 relative, above the tests' usual 1e-6.
+        _, x32 = run_multistep(cfg, T, pred, xT, model=float32_model_output, **args)
+        floor = float(np.max(np.abs(x32 - x)) / np.max(np.abs(x)))
+        sampler = 'unipc' if cfg['_class_name'] == 'UniPCMultistepScheduler' else 'dpmpp-%dm' % cfg['solver_order']
+        multistep.append({'group': group, 'sampler': sampler, 'config': cfg, 'steps': T, **extra, 'timesteps': seen, 'final': f64list(x),
+                          'float32Floor': float('%.3g' % floor)})
     # the issue's case: SD-1.5's scheduler config at T = 10, as DDIMScheduler
     sd15 = {'_class_name': 'PNDMScheduler', '_diffusers_version': '0.6.0', 'beta_end': 0.012, 'beta_schedule': 'scaled_linear',
             'beta_start': 0.00085, 'num_train_timesteps': 1000, 'set_alpha_to_one': False, 'skip_prk_steps': True,
@@ -338,13 +723,14 @@ def main():
         'xT': f64list(xT),
         'trainedBetas': 'quadratic: 0.0001 + 0.0199*r*r, r = k/(n-1)',
         'cases': out_cases,
+        'multistepCases': multistep,
         'grids': grid_checks(),
     }
     os.makedirs(os.path.dirname(OUT), exist_ok=True)
     with open(OUT, 'w') as f:
         json.dump(doc, f, separators=(',', ':'))
         f.write('\n')
-    print(f'{len(out_cases)} cases -> {os.path.relpath(OUT)} ({os.path.getsize(OUT)} bytes)')
+    print(f'{len(out_cases)} + {len(multistep)} cases -> {os.path.relpath(OUT)} ({os.path.getsize(OUT)} bytes)')
 
 
 if __name__ == '__main__':

@@ -56,3 +56,18 @@ export { createRfidEvaluator } from './rfid-evaluator.js';
 export type { RfidEvaluator } from './rfid-evaluator.js';
 export type { RfidEvaluatorOptions, RfidKidOptions, RfidProgress } from './rfid-options.js';
 export type { GenerateFn, GenerateRequest, GeneratedImages } from './generator.js';
+export {
+  parsePromptAttributeRules,
+  promptTarget,
+  measureImageAttributes,
+  toUint8Images,
+  scorePromptAdherence,
+} from './prompt-attributes.js';
+export type {
+  PromptAttributeRules,
+  AttributeClass,
+  PromptTarget,
+  ImageAttributes,
+  AdherenceCount,
+  PromptAdherence,
+} from './prompt-attributes.js';

@@ -18,7 +18,10 @@ import {
 import { nodeBackends, type NodeDevice } from './backends.js';
 
 /** Names of the embedded models and the packages that hold them. @public */
-export const EMBEDDED_MODELS: Readonly<Record<string, string>> = Object.freeze({ fashion: '@flexiffusion/model-fashion' });
+export const EMBEDDED_MODELS: Readonly<Record<string, string>> = Object.freeze({
+  fashion: '@flexiffusion/model-fashion',
+  'fashion-sd': '@flexiffusion/model-fashion-sd',
+});
 
 /**
  * Files of a model folder on disk. A model is untrusted input, so a path that leaves the folder

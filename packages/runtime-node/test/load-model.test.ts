@@ -35,7 +35,7 @@ describe('loadModel (stand-in UNet)', () => {
 
   it('explains an unknown model name or folder', () => {
     expect(() => resolveModelDir('mnist')).toThrow(
-      'Unknown model "mnist": expected one of the embedded models ("fashion") or a folder holding model.json or a diffusers ONNX export (model_index.json).',
+      'Unknown model "mnist": expected one of the embedded models ("fashion", "fashion-sd") or a folder holding model.json or a diffusers ONNX export (model_index.json).',
     );
     expect(() => resolveModelDir(STAND_INS)).toThrow(/has neither/);
   });

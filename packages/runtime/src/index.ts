@@ -42,6 +42,7 @@ export {
   type TokenizerSpec,
   type FeatureNetworkSpec,
   type ReferenceStatsSpec,
+  type EvaluationSpec,
   type TimestepType,
   type ReadOptions,
 } from './manifest.js';

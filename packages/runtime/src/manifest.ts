@@ -16,6 +16,7 @@ export {
   type TokenizerSpec,
   type FeatureNetworkSpec,
   type ReferenceStatsSpec,
+  type EvaluationSpec,
   type TimestepType,
 } from './manifest/types.js';
 export { validateManifest, parseManifest } from './manifest/validate.js';

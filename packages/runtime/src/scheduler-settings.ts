@@ -3,7 +3,10 @@
 import type { PlanOptions } from '@flexiffusion/schedule';
 import { RuntimeError } from './errors.js';
 import type { SchedulerSpec } from './manifest/types.js';
-import { SAMPLERS, type PredictionType, type SamplerDefinition, type SamplerSettings } from './samplers.js';
+import { SAMPLERS, type PredictionType, type SamplerDefinition, type SamplerName, type SamplerSettings } from './samplers.js';
+
+/** The built-ins that run on `dpmSolverTimesteps`: diffusers' multistep classes share DPMSolverMultistepScheduler's set_timesteps. */
+const MULTISTEP_SAMPLERS: readonly SamplerName[] = ['dpmpp-2m', 'dpmpp-3m', 'unipc'];
 
 /**
  * The {@link SamplerSettings} of a manifest's scheduler block: DDIM's final ᾱ from
@@ -40,8 +43,10 @@ export function samplerSettings(
 
 /**
  * The timestep settings a plan needs for a model's scheduler block and a sampler: spacing and
- * offset, and for the built-in `dpmpp-2m` with `dpmSolverTimesteps: "dpm-solver"` the
- * DPM-Solver grid (every other sampler, custom ones included, runs on DDIM's timesteps).
+ * offset, and for the built-in multistep samplers (`dpmpp-2m`, `dpmpp-3m`, `unipc`) with
+ * `dpmSolverTimesteps: "dpm-solver"` the DPM-Solver grid, which diffusers'
+ * `DPMSolverMultistepScheduler` and `UniPCMultistepScheduler` both use (every other sampler,
+ * custom ones included, runs on DDIM's timesteps).
  *
  * @param scheduler - The scheduler block.
  * @param sampler - The sampler's name or definition (default `ddim`).
@@ -52,7 +57,7 @@ export function planSettings(
   scheduler: Pick<SchedulerSpec, 'timestepSpacing' | 'stepsOffset' | 'dpmSolverTimesteps'>,
   sampler: string | SamplerDefinition<unknown> = 'ddim',
 ): Required<Pick<PlanOptions, 'timestepSpacing' | 'stepsOffset' | 'grid'>> {
-  const dpm = sampler === 'dpmpp-2m' || sampler === SAMPLERS['dpmpp-2m'];
+  const dpm = MULTISTEP_SAMPLERS.some((name) => sampler === name || sampler === SAMPLERS[name]);
   return {
     timestepSpacing: scheduler.timestepSpacing ?? 'leading',
     stepsOffset: scheduler.stepsOffset ?? 0,

@@ -149,7 +149,7 @@ describe('pluggable samplers', () => {
         code: 'invalid-option',
         message: expect.stringMatching(/missing stochastic, init, step/),
       });
-      expect(() => getSampler('euler')).toThrow('Unsupported sampler: "euler". Should be one of: "ddim", "dpmpp-2m".');
+      expect(() => getSampler('euler')).toThrow('Unsupported sampler: "euler". Should be one of: "ddim", "dpmpp-2m", "dpmpp-3m", "unipc".');
     } finally {
       await model.dispose();
     }
@@ -185,7 +185,7 @@ describe('generation inputs', () => {
       const perSample = await model.generate({ ...base, prompts: ['a red shoe'], negativePrompts: ['dog'] });
       expect(perSample.samples).toEqual(shared.samples);
       const size = await model.imageSize();
-      expect(size).toEqual({ height: 16, width: 16, scaleFactor: 2 });
+      expect(size).toEqual({ height: 16, width: 16, scaleFactor: 2, channels: 3 });
       expect((await model.generate({ ...base, height: 16, width: 16 })).shape).toEqual([1, 3, 16, 16]);
       await expect(model.generate({ ...base, height: 17 })).rejects.toThrow(/must be a multiple of 2/);
       await expect(model.generate({ ...base, width: 32 })).rejects.toThrow(
@@ -206,7 +206,7 @@ describe('generation inputs', () => {
     const labels = await openModel({ source: fixtureSource('tiny-unet'), backend: testBackend() });
     try {
       await expect(labels.generate({ schedule: 'F', labels: [1], negativePrompt: 'x' })).rejects.toThrow(/takes no prompts/);
-      expect(await labels.imageSize()).toEqual({ height: 16, width: 16, scaleFactor: 1 });
+      expect(await labels.imageSize()).toEqual({ height: 16, width: 16, scaleFactor: 1, channels: 1 });
     } finally {
       await labels.dispose();
     }

@@ -132,6 +132,6 @@ describe('helpers', () => {
 
   it('getSampler names the valid samplers', () => {
     expect(() => getSampler('euler')).toThrow(RuntimeError);
-    expect(() => getSampler('euler')).toThrow('Unsupported sampler: "euler". Should be one of: "ddim", "dpmpp-2m".');
+    expect(() => getSampler('euler')).toThrow('Unsupported sampler: "euler". Should be one of: "ddim", "dpmpp-2m", "dpmpp-3m", "unipc".');
   });
 });

@@ -186,7 +186,7 @@ describe('parseSchedulerConfig: every setting we do not implement is an error na
       { ...DPM, algorithm_type: 'sde-dpmsolver++' },
       /Unsupported algorithm_type "sde-dpmsolver\+\+".*Should be one of: "dpmsolver\+\+"\./,
     ],
-    ['solver_order', { ...DPM, solver_order: 3 }, /Unsupported solver_order 3: only the 2nd-order .* Supported: 2\./],
+    ['solver_order', { ...DPM, solver_order: 4 }, /Unsupported solver_order 4: only the 2nd- and 3rd-order .* Supported: 2, 3\./],
     ['solver_type', { ...DPM, solver_type: 'heun' }, /Unsupported solver_type "heun".*Should be one of: "midpoint"\./],
     [
       'use_karras_sigmas',

@@ -95,7 +95,7 @@ describe('what a model makes of the settings', () => {
     expect(samplerSettings({}, ac)).toEqual({ finalAlphaCumprod: 1, finalSigmasType: 'zero', lowerOrderFinal: true });
   });
 
-  it('dpmSolverTimesteps applies to the built-in dpmpp-2m only', () => {
+  it('dpmSolverTimesteps applies to the built-in multistep samplers only', () => {
     const s = { timestepSpacing: 'linspace', stepsOffset: 2, dpmSolverTimesteps: 'dpm-solver' } as const;
     expect(planSettings(s, 'dpmpp-2m').grid).toBe('dpm-solver');
     expect(planSettings(s, SAMPLERS['dpmpp-2m']).grid).toBe('dpm-solver');

@@ -1,12 +1,25 @@
-import { featureStats, fid, type OnnxFeatureExtractor } from '@flexiffusion/metrics';
+import { createHash } from 'node:crypto';
+import { join } from 'node:path';
+import {
+  type AdherenceCount,
+  featureStats,
+  fid,
+  type OnnxFeatureExtractor,
+  type PromptAttributeRules,
+  parsePromptAttributeRules,
+  scorePromptAdherence,
+  toUint8Images,
+} from '@flexiffusion/metrics';
 import type { SamplerName } from '@flexiffusion/runtime';
 import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
-import { helpText, int, parseOptions, renamed, text } from '../internal/args.js';
-import { emptyPromptNote, modelTakes, readConditioning, sliceConditioning } from '../internal/conditions.js';
+import { CliError, choice, helpText, int, parseOptions, renamed, text } from '../internal/args.js';
+import { METRIC_NAMES } from '../internal/objective.js';
+import { modelClipDir } from '../internal/clip.js';
+import { modelTakes, readConditioning, sliceConditioning, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { defaultCacheDir, writeJson } from '../internal/files.js';
 import { onInterrupt } from '../internal/interrupt.js';
-import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
+import { type CliModel, modelLocation, openModel, readModelFile, warningPrinter } from '../internal/model.js';
 import { generationValues, modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
@@ -25,6 +38,10 @@ export const evalSpec = {
   }),
   ...teacherGenerationOptions,
   sampler: { ...options.sampler, help: 'sampler of the schedule' },
+  metric: choice(METRIC_NAMES, {
+    defaultText: 'none',
+    help: 'a signal that must be computed (exit 2 saying why it cannot), printed first; every other signal is reported as well',
+  }),
   seed: { ...options.seed, help: 'seed of the first sample' },
   ...qualityOptions,
   'cache-dir': options['cache-dir'],
@@ -33,24 +50,40 @@ export const evalSpec = {
   help: options.help,
 };
 
-/** Class accuracy of images under the feature network's logits (conditional models). */
-async function classAccuracy(
+/** The feature network's predicted class of each image (argmax of its logits). */
+async function predictClasses(
   extractor: OnnxFeatureExtractor,
   data: Float32Array,
   dims: readonly [number, number, number, number],
-  labels: readonly number[],
   logitsName: string,
-): Promise<number> {
+): Promise<number[]> {
   const out = await extractor.run(data, dims, [logitsName]);
   const logits = out[logitsName]!.data;
   const k = logits.length / dims[0];
-  let correct = 0;
-  for (let i = 0; i < dims[0]; i++) {
+  return Array.from({ length: dims[0] }, (_, i) => {
     let arg = 0;
     for (let j = 1; j < k; j++) if (logits[i * k + j]! > logits[i * k + arg]!) arg = j;
-    if (arg === labels[i]) correct++;
+    return arg;
+  });
+}
+
+/** The prompt attribute rules of the model (`evaluation.attributes`), hash-checked. */
+async function attributeRules(model: CliModel): Promise<PromptAttributeRules> {
+  const spec = model.manifest.evaluation!.attributes!;
+  const file = join(model.location, spec.file);
+  const bytes = await readModelFile(model, spec.file).catch((e: unknown) => {
+    throw new CliError('bad-model', `flexi eval: cannot read ${file} (evaluation.attributes.file): ${e instanceof Error ? e.message : e}.`);
+  });
+  if (spec.sha256 && createHash('sha256').update(bytes).digest('hex') !== spec.sha256) {
+    throw new CliError('bad-model', `flexi eval: ${file} does not match the SHA-256 in evaluation.attributes.sha256 of the manifest.`);
   }
-  return correct / dims[0];
+  try {
+    return parsePromptAttributeRules(JSON.parse(new TextDecoder().decode(bytes)));
+  } catch (e) {
+    throw new CliError('bad-model', `flexi eval: ${file} (evaluation.attributes.file): ${e instanceof Error ? e.message : e}`, {
+      cause: e,
+    });
+  }
 }
 
 type Value = number | string | null;
@@ -77,16 +110,18 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const schedule: Schedule = scheduleArg('eval', 'schedule', values.schedule, model.branches);
     const T = scheduleLength(schedule);
     const teacherSampler = values['teacher-sampler'];
-    const stored = await readConditioning('eval', model, values);
-    const note = emptyPromptNote('eval', model, stored);
+    const { stored, note } = await withDefaultPrompts('eval', model, await readConditioning('eval', model, values));
     if (note) process.stderr.write(`${note}\n`);
     const missing: Record<string, string> = {};
     const takes = modelTakes(model);
-    let clipDir = values.clip;
-    if (clipDir === undefined) missing['clip'] = 'no --clip DIR (a CLIP export with image and text encoders)';
-    else if (!takes.prompts) missing['clip'] = `model "${model.manifest.name}" (${model.manifest.family}) takes no prompts`;
+    let clipDir = values.clip ?? modelClipDir(model);
+    if (!takes.prompts) missing['clip'] = `model "${model.manifest.name}" (${model.manifest.family}) takes no prompts`;
+    else if (clipDir === undefined)
+      missing['clip'] = 'no --clip DIR (a CLIP export with image and text encoders), and the model names none';
     else if (!stored.prompts) missing['clip'] = 'no prompts to score against (--prompt, --prompts)';
     if (missing['clip']) clipDir = undefined;
+    if (values.metric === 'clip' && missing['clip'])
+      throw new CliError('no-clip', `flexi eval: --metric clip cannot be computed: ${missing['clip']}.`);
     const setup = await createEvaluationSetup('eval', model, {
       model: modelLocation(values.model),
       device,
@@ -141,8 +176,32 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     if (!network) missing['rfid'] = missing['kid'] = noNetwork;
     const logitsName = network?.source === 'manifest' ? model.manifest.featureNetwork?.logits : undefined;
     const labels = setup.conditioning.labels;
-    if (!labels) missing['classAccuracy'] = `model "${model.manifest.name}" (${model.manifest.family}) is not class-conditional`;
-    else if (!logitsName) missing['classAccuracy'] = "no class logits: the manifest's featureNetwork has no logits output";
+    const prompts = setup.conditioning.prompts;
+    const rules = model.manifest.evaluation?.attributes && prompts ? await attributeRules(model) : undefined;
+    if (!rules) {
+      missing['brightnessAccuracy'] = missing['sizeAccuracy'] = prompts
+        ? `model "${model.manifest.name}" has no prompt attribute rules (evaluation.attributes in its manifest)`
+        : `model "${model.manifest.name}" (${model.manifest.family}) takes no prompts`;
+    }
+    if (!labels && !rules) {
+      missing['classAccuracy'] = prompts
+        ? `model "${model.manifest.name}" has no prompt attribute rules to read a class from its prompts (evaluation.attributes)`
+        : `model "${model.manifest.name}" (${model.manifest.family}) is not class-conditional`;
+    } else if (!logitsName) missing['classAccuracy'] = "no class logits: the manifest's featureNetwork has no logits output";
+    const predicted =
+      logitsName && network && (labels || rules)
+        ? await predictClasses(network.extractor, images.data, images.dims, logitsName)
+        : undefined;
+    const range = model.imageOptions.range ?? [-1, 1];
+    const adherence =
+      rules && prompts
+        ? scorePromptAdherence(toUint8Images(images.data, images.dims, range, model.manifest.image?.crop), prompts, rules, predicted)
+        : undefined;
+    const accuracy = (c: AdherenceCount | null | undefined, what: string): number | null => {
+      if (!c) return null;
+      if (c.accuracy === null) missing[what] = 'no prompt asks for it';
+      return c.accuracy;
+    };
     const m = res.metrics ?? {};
     const teacherClip = setup.clip ? await setup.teacherClip() : undefined;
     const results: Record<string, Value> = {
@@ -161,12 +220,22 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       teacherClip: teacherClip ?? null,
       clipDrop: teacherClip !== undefined && m['clip'] !== undefined ? teacherClip - m['clip'] : null,
       classAccuracy:
-        logitsName && labels && network ? await classAccuracy(network.extractor, images.data, images.dims, labels, logitsName) : null,
+        predicted && labels
+          ? predicted.filter((p, i) => p === labels[i]).length / predicted.length
+          : accuracy(adherence?.classAccuracy, 'classAccuracy'),
+      brightnessAccuracy: accuracy(adherence?.brightnessAccuracy, 'brightnessAccuracy'),
+      sizeAccuracy: accuracy(adherence?.sizeAccuracy, 'sizeAccuracy'),
     };
     const reasonOf = (k: string): string | undefined =>
       missing[k] ?? (k === 'teacherFid' ? missing['fid'] : k === 'teacherClip' || k === 'clipDrop' ? missing['clip'] : undefined);
     const notComputed: Record<string, string> = {};
-    for (const [k, v] of Object.entries(results)) {
+    const wanted = values.metric;
+    if (wanted !== undefined && results[wanted] === null) {
+      throw new CliError('bad-option', `flexi eval: --metric ${wanted} cannot be computed: ${reasonOf(wanted) ?? 'not available'}.`);
+    }
+    const order = wanted === undefined ? Object.keys(results) : [wanted, ...Object.keys(results).filter((k) => k !== wanted)];
+    for (const k of order) {
+      const v = results[k]!;
       const why = v === null ? (reasonOf(k) ?? 'not available') : undefined;
       if (why) notComputed[k] = why;
       console.log(`${k.padEnd(18)} ${why ? `not computed: ${why}` : typeof v === 'number' ? formatNumber(v) : v}`);

@@ -110,8 +110,18 @@ export async function inspectCommand(argv: readonly string[]): Promise<number> {
       : `${MANIFEST_FILE}`;
   console.log(`model ${dir}\n  ${how}\n`);
   console.log(`manifest:\n${JSON.stringify(manifest, null, 2)}\n`);
-  if (derived && derived.notes.length > 0)
-    console.log(`derived, and the defaults used:\n${derived.notes.map((n) => `  - ${n}`).join('\n')}\n`);
+  if (derived && derived.notes.length > 0) {
+    // a note names its field first ("conditioning.defaultGuidanceScale: 7.5 (...)"): say when model.json replaced it
+    const overridden = (note: string): boolean => {
+      const path = /^([A-Za-z.]+):/.exec(note)?.[1];
+      let at: unknown = folder.override;
+      for (const key of path?.split('.') ?? ['\u0000'])
+        at = at !== null && typeof at === 'object' ? (at as Record<string, unknown>)[key] : undefined;
+      return at !== undefined;
+    };
+    const lines = derived.notes.map((n) => `  - ${n}${overridden(n) ? ` [replaced by ${MANIFEST_FILE}]` : ''}`);
+    console.log(`derived, and the defaults used:\n${lines.join('\n')}\n`);
+  }
 
   const model = await openModel('inspect', dir, { device: values.device, threads: values.threads });
   try {

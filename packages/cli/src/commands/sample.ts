@@ -1,7 +1,7 @@
 import { resolve } from 'node:path';
 import { formatSchedule, scheduleCost } from '@flexiffusion/schedule';
 import { helpText, int, parseOptions, text } from '../internal/args.js';
-import { emptyPromptNote, readConditioning, sampleConditioning } from '../internal/conditions.js';
+import { readConditioning, sampleConditioning, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { writeAtomic } from '../internal/files.js';
 import { onInterrupt } from '../internal/interrupt.js';
@@ -34,10 +34,9 @@ export async function sampleCommand(argv: readonly string[]): Promise<number> {
   try {
     const schedule = scheduleArg('sample', 'schedule', values.schedule, model.branches);
     const n = values.count;
-    const stored = await readConditioning('sample', model, values);
-    const conditioning = sampleConditioning('sample', model, stored, n, values.labels);
-    const note = emptyPromptNote('sample', model, stored);
+    const { stored, note } = await withDefaultPrompts('sample', model, await readConditioning('sample', model, values));
     if (note) process.stderr.write(`${note}\n`);
+    const conditioning = sampleConditioning('sample', model, stored, n, values.labels);
     const seeds = Array.from({ length: n }, (_, i) => values.seed + i);
     const cost = scheduleCost(schedule, model.costProfile);
     const { guidanceScale, height, width, ...generation } = generationValues(values);

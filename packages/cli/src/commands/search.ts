@@ -7,7 +7,7 @@ import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { gridSearcher } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
-import { checkConditioning, emptyPromptNote, readPromptOptions } from '../internal/conditions.js';
+import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
@@ -38,7 +38,7 @@ export const searchSpec = {
   trials: int({ default: 40, min: 1, max: 100000, help: 'evaluations (complete or failed trials)' }),
   metric: choice(METRIC_NAMES, {
     default: 'rfid',
-    help: 'objective vs the teacher: rfid or kid (feature network), psnr (paired images), clip (CLIP-score drop, needs --clip)',
+    help: 'objective vs the teacher: rfid or kid (feature network), psnr (paired images), clip (CLIP-score drop: --clip DIR or the judge the model names)',
   }),
   samples: int({ default: 100, min: 2, max: 100000, help: 'samples per evaluation (same seeds and prompts for teacher and candidates)' }),
   'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
@@ -211,9 +211,9 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
   let before: Set<string> | undefined;
   let createdAnything = false;
   try {
-    const stored = settings.conditioning ?? {};
-    checkConditioning('search', model, stored);
-    const note = emptyPromptNote('search', model, stored);
+    checkConditioning('search', model, settings.conditioning ?? {});
+    // the default prompt set is the model's (hash-checked), not stored: a resumed search reads it again
+    const { stored, note } = await withDefaultPrompts('search', model, settings.conditioning ?? {});
     if (note) process.stderr.write(`${note}\n`);
     const space = createSearchSpace({
       steps: settings.teacherSteps,

@@ -20,7 +20,53 @@ import { imageDims, oneLine, openSession, outputSize, pickName, readInput, sha25
 import type { CliModel } from './model.js';
 
 /** The folder layout `--clip` takes, for messages and docs. */
-export const CLIP_LAYOUT = 'image_encoder.onnx, text_encoder.onnx and tokenizer/vocab.json + tokenizer/merges.txt';
+export const CLIP_LAYOUT =
+  'image_encoder.onnx (or image_encoder/model.onnx), text_encoder.onnx (or text_encoder/model.onnx) and tokenizer/vocab.json + tokenizer/merges.txt';
+
+/** The model's own CLIP judge (`evaluation.clip` of its manifest), as a folder path; undefined when it has none. */
+export function modelClipDir(model: CliModel): string | undefined {
+  const dir = model.manifest.evaluation?.clip;
+  return dir === undefined ? undefined : join(model.location, dir);
+}
+
+/**
+ * The image input a CLIP folder declares in `config.json` (`image_input: { shape: [null, C, H, W], range: [lo, hi] }`):
+ * a CLIP trained on the model's own images, fed as they are (no resize, no CLIP normalisation), only mapped to its range.
+ */
+async function declaredImageInput(
+  command: string,
+  dir: string,
+): Promise<
+  { readonly channels: number; readonly height: number; readonly width: number; readonly range: readonly [number, number] } | undefined
+> {
+  const file = join(dir, 'config.json');
+  if (!existsSync(file)) return undefined;
+  let input: unknown;
+  try {
+    input = (JSON.parse(new TextDecoder().decode(await readInput(command, 'clip', file))) as { image_input?: unknown }).image_input;
+  } catch (e) {
+    throw new CliError('bad-clip', `flexi ${command}: --clip ${file} is not JSON: ${oneLine(e)}`, { cause: e });
+  }
+  if (input === undefined) return undefined;
+  const { shape, range } = (input ?? {}) as { shape?: unknown; range?: unknown };
+  const dims = Array.isArray(shape) ? shape.slice(1) : [];
+  const ok =
+    Array.isArray(shape) &&
+    shape.length === 4 &&
+    dims.every((d) => Number.isInteger(d) && (d as number) > 0) &&
+    Array.isArray(range) &&
+    range.length === 2 &&
+    range.every((r) => typeof r === 'number') &&
+    (range[0] as number) < (range[1] as number);
+  if (!ok) {
+    throw new CliError(
+      'bad-clip',
+      `flexi ${command}: --clip ${file}: image_input is ${JSON.stringify(input)}, expected { "shape": [null, C, H, W], "range": [lo, hi] }.`,
+    );
+  }
+  const [channels, height, width] = dims as number[];
+  return { channels: channels!, height: height!, width: width!, range: [range[0] as number, range[1] as number] };
+}
 
 /** A CLIP export, ready to score images against prompts. */
 export interface ClipJudge {
@@ -40,9 +86,11 @@ function tokenTypeOf(session: Awaited<ReturnType<typeof openSession>>, name: str
 export async function openClip(command: string, model: CliModel, dir: string): Promise<ClipJudge> {
   const at = (...p: string[]) => join(dir, ...p);
   const tok = existsSync(at('tokenizer', 'vocab.json')) ? at('tokenizer') : dir;
-  const missing = [at('image_encoder.onnx'), at('text_encoder.onnx'), join(tok, 'vocab.json'), join(tok, 'merges.txt')].filter(
-    (f) => !existsSync(f),
-  );
+  // flat (image_encoder.onnx) or optimum-like (image_encoder/model.onnx) layout
+  const encoder = (name: string): string => (existsSync(at(name, 'model.onnx')) ? at(name, 'model.onnx') : at(`${name}.onnx`));
+  const imageFile = encoder('image_encoder');
+  const textFile = encoder('text_encoder');
+  const missing = [imageFile, textFile, join(tok, 'vocab.json'), join(tok, 'merges.txt')].filter((f) => !existsSync(f));
   if (missing.length > 0) {
     throw new CliError(
       'bad-clip',
@@ -50,8 +98,8 @@ export async function openClip(command: string, model: CliModel, dir: string): P
         '(docs/bring-your-own-model.md shows how to export one).',
     );
   }
-  const imageBytes = await readInput(command, 'clip', at('image_encoder.onnx'));
-  const textBytes = await readInput(command, 'clip', at('text_encoder.onnx'));
+  const imageBytes = await readInput(command, 'clip', imageFile);
+  const textBytes = await readInput(command, 'clip', textFile);
   const vocab = await readInput(command, 'clip', join(tok, 'vocab.json'));
   const merges = await readInput(command, 'clip', join(tok, 'merges.txt'));
   let tokenizer: ClipTokenizer;
@@ -60,16 +108,17 @@ export async function openClip(command: string, model: CliModel, dir: string): P
   } catch (e) {
     throw new CliError('bad-clip', `flexi ${command}: --clip "${dir}": ${oneLine(e)}`, { cause: e });
   }
-  const imageSession = await openSession(command, model, 'clip', at('image_encoder.onnx'), imageBytes);
-  const textSession = await openSession(command, model, 'clip', at('text_encoder.onnx'), textBytes);
+  const imageSession = await openSession(command, model, 'clip', imageFile, imageBytes);
+  const textSession = await openSession(command, model, 'clip', textFile, textBytes);
   const base = clipPreset();
-  const imageInput = pickName(command, `--clip ${at('image_encoder.onnx')}`, 'inputs', imageSession.inputNames, base.image.input);
-  const imageOutput = pickName(command, `--clip ${at('image_encoder.onnx')}`, 'outputs', imageSession.outputNames, base.image.output);
+  const imageInput = pickName(command, `--clip ${imageFile}`, 'inputs', imageSession.inputNames, base.image.input);
+  const imageOutput = pickName(command, `--clip ${imageFile}`, 'outputs', imageSession.outputNames, base.image.output);
   const textInputs = textSession.inputNames.filter((n) => n !== base.text.attentionMask);
-  const inputIds = pickName(command, `--clip ${at('text_encoder.onnx')}`, 'inputs', textInputs, base.text.inputIds);
-  const textOutput = pickName(command, `--clip ${at('text_encoder.onnx')}`, 'outputs', textSession.outputNames, base.text.output);
+  const inputIds = pickName(command, `--clip ${textFile}`, 'inputs', textInputs, base.text.inputIds);
+  const textOutput = pickName(command, `--clip ${textFile}`, 'outputs', textSession.outputNames, base.text.output);
   const dim = outputSize(imageSession, imageOutput) ?? base.image.dim;
   const { range = [-1, 1] } = model.imageOptions;
+  const declared = await declaredImageInput(command, dir);
   const id = `clip:${sha256Hex(imageBytes).slice(0, 12)}:${sha256Hex(textBytes).slice(0, 12)}:${sha256Hex(vocab).slice(0, 8)}`;
   const preset = clipPreset({
     image: {
@@ -77,7 +126,9 @@ export async function openClip(command: string, model: CliModel, dir: string): P
       input: imageInput,
       output: imageOutput,
       dim,
-      preprocess: { ...base.image.preprocess, range: { from: [range[0], range[1]], to: [0, 1], clamp: true } },
+      preprocess: declared
+        ? { range: { from: [range[0], range[1]], to: [declared.range[0], declared.range[1]], clamp: true }, channels: declared.channels }
+        : { ...base.image.preprocess, range: { from: [range[0], range[1]], to: [0, 1], clamp: true } },
     },
     text: { id: `${id}:text`, inputIds, output: textOutput, dim, tokenType: tokenTypeOf(textSession, inputIds) },
   });
@@ -103,7 +154,7 @@ export async function openClip(command: string, model: CliModel, dir: string): P
   };
   const judge: ClipJudge = {
     id,
-    description: `--clip ${resolve(dir)}`,
+    description: resolve(dir),
     async score(images, dims, prompts) {
       const img = await scorer.images.extract(images, dims);
       return clipScore(img, await embedTexts(prompts), dim).mean;

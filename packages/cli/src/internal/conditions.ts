@@ -3,8 +3,9 @@
  * against the model's pipeline. Samples cycle through the prompts with their seeds (sample i:
  * prompt i mod P, seed seed + i), so the teacher and every candidate see the same pairs.
  */
+import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
-import { extname } from 'node:path';
+import { extname, join } from 'node:path';
 import { CliError, parseIntList } from './args.js';
 import type { CliModel } from './model.js';
 
@@ -174,8 +175,47 @@ export function sliceConditioning(c: SampleConditioning, offset: number, count: 
   };
 }
 
-/** A note for stderr when a text-to-image model gets no prompt (every sample uses the empty prompt). */
-export function emptyPromptNote(command: string, model: CliModel, stored: StoredConditioning): string | undefined {
-  if (!modelTakes(model).prompts || stored.prompts) return undefined;
-  return `flexi ${command}: no --prompt or --prompts: every sample uses the empty prompt (unconditional generation).`;
+/**
+ * The prompts of a text-to-image model given none: the model's default prompt set
+ * (`evaluation.prompts` of its manifest, hash-checked) when it has one, else the empty prompt for
+ * every sample. Returns the conditioning to use and the note for stderr that says which.
+ */
+export async function withDefaultPrompts(
+  command: string,
+  model: CliModel,
+  stored: StoredConditioning,
+): Promise<{ readonly stored: StoredConditioning; readonly note: string | undefined }> {
+  if (!modelTakes(model).prompts || stored.prompts) return { stored, note: undefined };
+  const spec = model.manifest.evaluation?.prompts;
+  if (!spec) {
+    return { stored, note: `flexi ${command}: no --prompt or --prompts: every sample uses the empty prompt (unconditional generation).` };
+  }
+  const file = join(model.location, spec.file);
+  let bytes: Buffer;
+  try {
+    bytes = await readFile(file);
+  } catch (e) {
+    const why = (e as NodeJS.ErrnoException).code === 'ENOENT' ? 'no such file' : e instanceof Error ? e.message : String(e);
+    throw new CliError(
+      'bad-model',
+      `flexi ${command}: the model's default prompt set ${file} (evaluation.prompts.file) cannot be read: ${why}.`,
+    );
+  }
+  if (spec.sha256 && createHash('sha256').update(bytes).digest('hex') !== spec.sha256) {
+    throw new CliError('bad-model', `flexi ${command}: ${file} does not match the SHA-256 in evaluation.prompts.sha256 of the manifest.`);
+  }
+  let list: unknown;
+  try {
+    list = JSON.parse(bytes.toString('utf8'));
+  } catch (e) {
+    throw new CliError(
+      'bad-model',
+      `flexi ${command}: ${file} (evaluation.prompts.file) is not JSON: ${e instanceof Error ? e.message : e}.`,
+    );
+  }
+  if (!Array.isArray(list) || list.length === 0 || !list.every((p) => typeof p === 'string')) {
+    throw new CliError('bad-model', `flexi ${command}: ${file} (evaluation.prompts.file) must be a non-empty JSON array of strings.`);
+  }
+  const note = `flexi ${command}: no --prompt or --prompts: using the model's default prompt set (${list.length} prompts, ${spec.file}).`;
+  return { stored: { ...stored, prompts: list.map((prompt: string) => ({ prompt })) }, note };
 }

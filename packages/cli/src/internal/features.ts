@@ -101,8 +101,7 @@ export function outputSize(session: Session, name: string): number | undefined {
 
 /** The channels and size of the model's images (before any crop), for the probe. */
 export async function imageDims(model: CliModel): Promise<[number, number, number, number]> {
-  const { height, width } = await model.imageSize();
-  const channels = model.pipeline.decoding.latent ? 3 : model.sampleShape[0];
+  const { height, width, channels } = await model.imageSize();
   return [1, channels, height, width];
 }
 

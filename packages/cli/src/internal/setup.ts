@@ -10,7 +10,7 @@ import {
 } from '@flexiffusion/metrics';
 import { formatSchedule, fullSchedule, type Evaluator, type Schedule } from '@flexiffusion/schedule';
 import { CliError } from './args.js';
-import { openClip, type ClipJudge } from './clip.js';
+import { modelClipDir, openClip, type ClipJudge } from './clip.js';
 import { modelTakes, sampleConditioning, type SampleConditioning, type StoredConditioning } from './conditions.js';
 import { NO_FEATURES, openFeatureNetwork, type FeatureNetwork, type FeaturePreset } from './features.js';
 import { fileStatsCache } from './files.js';
@@ -99,9 +99,12 @@ function needs(command: string, model: CliModel, s: EvaluationSettings, network:
 export async function createEvaluationSetup(
   command: string,
   model: CliModel,
-  s: EvaluationSettings,
+  given: EvaluationSettings,
   onProgress?: (e: RfidProgress) => void,
 ): Promise<EvaluationSetup> {
+  // the model's own CLIP judge (evaluation.clip) when --clip is not given
+  const own = modelTakes(model).prompts && given.stored.prompts ? modelClipDir(model) : undefined;
+  const s: EvaluationSettings = { ...given, clip: given.clip ?? own };
   const seeds = Array.from({ length: s.samples }, (_, i) => s.seed + i);
   const conditioning = sampleConditioning(command, model, s.stored, s.samples);
   const teacher = fullSchedule(s.teacherSteps);

@@ -35,7 +35,7 @@ import {
   type ExportReader,
 } from './export-files.js';
 import { modelPathProblem } from './paths.js';
-import { parseSchedulerConfig } from './scheduler-config.js';
+import { parseSchedulerConfig, type ImportedScheduler } from './scheduler-config.js';
 
 /** SD-1.x and 2.x VAEs' latent scale, when vae_decoder/config.json has no scaling_factor. @public */
 export const DEFAULT_VAE_SCALING_FACTOR = 0.18215;
@@ -59,7 +59,7 @@ export interface DerivedManifest {
   /** The cut points proposed for the UNet (the manifest's `unet.cache` unless model.json gives one). */
   readonly cutPoints: CutPointProposals;
   /** The built-in sampler of the scheduler config's class, if there is one. */
-  readonly sampler?: 'ddim' | 'dpmpp-2m';
+  readonly sampler?: ImportedScheduler['sampler'];
   /** The components model_index.json lists (those whose entry is not `[null, null]`). */
   readonly components: readonly string[];
 }

@@ -1,13 +1,13 @@
 // diffusers' scheduler/scheduler_config.json → the manifest's scheduler block. Every key is either
 // honoured, known to be irrelevant (listed below, with the reason), or an error that names the key,
 // the value and what is supported: a setting is never dropped without a word. The key lists and
-// defaults are those of diffusers' DDIMScheduler, PNDMScheduler and DPMSolverMultistepScheduler
-// __init__ (src/diffusers/schedulers/scheduling_*.py).
+// defaults are those of diffusers' DDIMScheduler, PNDMScheduler, DPMSolverMultistepScheduler and
+// UniPCMultistepScheduler __init__ (src/diffusers/schedulers/scheduling_*.py).
 import { TIMESTEP_SPACINGS, type TimestepSpacing } from '@flexiffusion/schedule';
 import { RuntimeError, oneOf, show, type RuntimeIssue } from '../errors.js';
 import type { SchedulerSpec } from '../manifest/types.js';
 import { BETA_SCHEDULES, type BetaSchedule } from '../noise-schedule.js';
-import { FINAL_SIGMAS_TYPES, PREDICTION_TYPES, type FinalSigmasType, type PredictionType } from '../samplers.js';
+import { FINAL_SIGMAS_TYPES, PREDICTION_TYPES, type FinalSigmasType, type PredictionType, type SamplerName } from '../samplers.js';
 
 /**
  * What {@link parseSchedulerConfig} makes of a diffusers scheduler config.
@@ -21,16 +21,22 @@ export interface ImportedScheduler {
   readonly prediction: PredictionType;
   /**
    * The built-in sampler that is the config's scheduler class (`DDIMScheduler` → `ddim`,
-   * `DPMSolverMultistepScheduler` → `dpmpp-2m`); absent for a class we have no sampler for
+   * `DPMSolverMultistepScheduler` → `dpmpp-2m` or, with `solver_order` 3, `dpmpp-3m`,
+   * `UniPCMultistepScheduler` → `unipc`); absent for a class we have no sampler for
    * (`PNDMScheduler`: our samplers run on its noise schedule).
    */
-  readonly sampler?: 'ddim' | 'dpmpp-2m';
+  readonly sampler?: SamplerName;
 }
 
 /** The scheduler classes {@link parseSchedulerConfig} accepts. @public */
-export const SCHEDULER_CLASSES: readonly string[] = Object.freeze(['DDIMScheduler', 'DPMSolverMultistepScheduler', 'PNDMScheduler']);
+export const SCHEDULER_CLASSES: readonly string[] = Object.freeze([
+  'DDIMScheduler',
+  'DPMSolverMultistepScheduler',
+  'PNDMScheduler',
+  'UniPCMultistepScheduler',
+]);
 
-type SchedulerClass = 'DDIMScheduler' | 'DPMSolverMultistepScheduler' | 'PNDMScheduler';
+type SchedulerClass = 'DDIMScheduler' | 'DPMSolverMultistepScheduler' | 'PNDMScheduler' | 'UniPCMultistepScheduler';
 
 /** Keys no sampler reads, in every class. */
 const IRRELEVANT: Readonly<Record<string, string>> = {
@@ -45,7 +51,7 @@ const IRRELEVANT: Readonly<Record<string, string>> = {
   sample_max_value: 'read only with thresholding: true, which is refused',
 };
 
-/** Keys of DPMSolverMultistepScheduler that are read only when a refused setting is on. */
+/** Keys of DPMSolverMultistepScheduler and UniPCMultistepScheduler that are read only when a refused setting is on. */
 const DPM_IRRELEVANT: Readonly<Record<string, string>> = {
   flow_shift: 'read only with use_flow_sigmas or use_dynamic_shifting, which must be false',
   time_shift_type: 'read only with use_dynamic_shifting, which must be false',
@@ -87,9 +93,23 @@ const CLASS_KEYS: Readonly<Record<SchedulerClass, readonly string[]>> = {
     'use_flow_sigmas',
     'use_dynamic_shifting',
   ],
+  UniPCMultistepScheduler: [
+    'solver_order',
+    'solver_type',
+    'predict_x0',
+    'lower_order_final',
+    'disable_corrector',
+    'solver_p',
+    'final_sigmas_type',
+    'use_karras_sigmas',
+    'use_exponential_sigmas',
+    'use_beta_sigmas',
+    'use_flow_sigmas',
+    'use_dynamic_shifting',
+  ],
 };
 
-/** Boolean DPM settings we implement only off: key → what it would do. */
+/** Boolean DPM settings we implement only off: key → what it would do (UniPC has those without `euler_at_final` and `use_lu_lambdas`). */
 const DPM_OFF: Readonly<Record<string, string>> = {
   euler_at_final: 'a first-order last step whatever the step count',
   use_karras_sigmas: 'Karras sigmas',
@@ -170,8 +190,11 @@ class ConfigReader {
  *
  * Classes:
  * - `DDIMScheduler` → sampler `ddim`.
- * - `DPMSolverMultistepScheduler` (`algorithm_type` `dpmsolver++`, `solver_order` 2,
- *   `solver_type` `midpoint`) → sampler `dpmpp-2m`.
+ * - `DPMSolverMultistepScheduler` (`algorithm_type` `dpmsolver++`, `solver_type` `midpoint`) →
+ *   sampler `dpmpp-2m` (`solver_order` 2) or `dpmpp-3m` (`solver_order` 3).
+ * - `UniPCMultistepScheduler` (`solver_order` 2, `solver_type` `bh2` — or `midpoint`, `heun`,
+ *   `logrho`, which diffusers turns into `bh2` —, `predict_x0` true, `disable_corrector` [],
+ *   `solver_p` null) → sampler `unipc`.
  * - `PNDMScheduler` (SD-1.x's default export): PLMS is not implemented; no sampler is returned
  *   and our samplers run on its noise schedule and timestep settings — the images of diffusers
  *   after `pipe.scheduler = DDIMScheduler.from_config(pipe.scheduler.config)` (or
@@ -184,12 +207,13 @@ class ConfigReader {
  * `lower_order_final`. Checked and accepted only at the value we implement: `clip_sample` false,
  * `thresholding` false, and for DPM-Solver++ `euler_at_final`, `use_karras_sigmas`,
  * `use_exponential_sigmas`, `use_beta_sigmas`, `use_lu_lambdas`, `use_flow_sigmas`,
- * `use_dynamic_shifting` false, `variance_type` null, `lambda_min_clipped` −∞. Irrelevant and
- * allowed: `_diffusers_version`, `_use_default_values`, `skip_prk_steps`, `clip_sample_range`,
- * `dynamic_thresholding_ratio`, `sample_max_value`, (DPM) `flow_shift`, `time_shift_type`.
- * Whatever the class, the block also carries the DPM-Solver++ settings (diffusers' defaults where
- * the class has none) and `dpmSolverTimesteps: "dpm-solver"`, so either sampler gives what
- * diffusers gives after `from_config` to its scheduler class.
+ * `use_dynamic_shifting` false, `variance_type` null, `lambda_min_clipped` −∞ (UniPC: the same
+ * `use_*` keys but `use_lu_lambdas`). Irrelevant and allowed: `_diffusers_version`,
+ * `_use_default_values`, `skip_prk_steps`, `clip_sample_range`, `dynamic_thresholding_ratio`,
+ * `sample_max_value`, (DPM, UniPC) `flow_shift`, `time_shift_type`.
+ * Whatever the class, the block also carries the DPM-Solver++ / UniPC settings (diffusers'
+ * defaults where the class has none) and `dpmSolverTimesteps: "dpm-solver"`, so every sampler
+ * gives what diffusers gives after `from_config` to its scheduler class.
  *
  * @param json - The parsed file, or its text: diffusers writes `-Infinity` (`lambda_min_clipped`),
  *   which `JSON.parse` refuses and this function reads.
@@ -223,12 +247,13 @@ export function parseSchedulerConfig(json: unknown, file: string): ImportedSched
   const cls = className as SchedulerClass;
   const r = new ConfigReader(cfg, cls);
   const dpm = cls === 'DPMSolverMultistepScheduler';
+  const uni = cls === 'UniPCMultistepScheduler';
 
   const known = new Set<string>([
     ...NOISE_KEYS,
     ...CLASS_KEYS[cls],
     ...Object.keys(IRRELEVANT),
-    ...(dpm ? Object.keys(DPM_IRRELEVANT) : []),
+    ...(dpm || uni ? Object.keys(DPM_IRRELEVANT) : []),
   ]);
   for (const key of Object.keys(cfg)) {
     if (known.has(key)) continue;
@@ -266,7 +291,12 @@ export function parseSchedulerConfig(json: unknown, file: string): ImportedSched
   } else {
     prediction = r.choice('prediction_type', [...PREDICTION_TYPES, 'flow_prediction'], PREDICTION_TYPES, 'epsilon');
   }
-  const timestepSpacing: TimestepSpacing = r.choice('timestep_spacing', TIMESTEP_SPACINGS, TIMESTEP_SPACINGS, dpm ? 'linspace' : 'leading');
+  const timestepSpacing: TimestepSpacing = r.choice(
+    'timestep_spacing',
+    TIMESTEP_SPACINGS,
+    TIMESTEP_SPACINGS,
+    dpm || uni ? 'linspace' : 'leading',
+  );
   const stepsOffset = r.number('steps_offset', 0, (x) => Number.isSafeInteger(x) && x >= 0, `${INTEGER} >= 0 (SD-1.x: 1)`);
   const rescaleBetasZeroSnr = r.boolean('rescale_betas_zero_snr', false);
   // PNDMScheduler's default is false, DDIMScheduler's true; DPMSolverMultistepScheduler has none, so
@@ -287,14 +317,16 @@ export function parseSchedulerConfig(json: unknown, file: string): ImportedSched
 
   let finalSigmasType: FinalSigmasType = 'zero';
   let lowerOrderFinal = true;
+  let sampler: SamplerName | undefined = cls === 'DDIMScheduler' ? 'ddim' : undefined;
   if (dpm) {
     const order = cfg.solver_order ?? 2;
-    if (order !== 2) {
+    if (order !== 2 && order !== 3) {
       r.unsupported(
         'solver_order',
-        `Unsupported solver_order ${show(order)}: only the 2nd-order multistep solver (DPM-Solver++ 2M) is implemented. Supported: 2.`,
+        `Unsupported solver_order ${show(order)}: only the 2nd- and 3rd-order multistep solvers (DPM-Solver++ 2M, 3M) are implemented. Supported: 2, 3.`,
       );
     }
+    sampler = order === 3 ? 'dpmpp-3m' : 'dpmpp-2m';
     r.choice('algorithm_type', ['dpmsolver', 'dpmsolver++', 'sde-dpmsolver', 'sde-dpmsolver++'], ['dpmsolver++'], 'dpmsolver++');
     r.choice('solver_type', ['midpoint', 'heun'], ['midpoint'], 'midpoint');
     lowerOrderFinal = r.boolean('lower_order_final', true);
@@ -308,6 +340,27 @@ export function parseSchedulerConfig(json: unknown, file: string): ImportedSched
         `Unsupported lambda_min_clipped ${show(clip)}: clipping the timesteps at a minimum lambda is not implemented. Supported: -Infinity (no clipping).`,
       );
     }
+  }
+  if (uni) {
+    const order = cfg.solver_order ?? 2;
+    if (order !== 2) {
+      r.unsupported('solver_order', `Unsupported solver_order ${show(order)}: only UniPC of order 2 is implemented. Supported: 2.`);
+    }
+    // diffusers' __init__ registers midpoint, heun and logrho as bh2
+    r.choice('solver_type', ['bh1', 'bh2', 'midpoint', 'heun', 'logrho'], ['bh2', 'midpoint', 'heun', 'logrho'], 'bh2');
+    r.only('predict_x0', true, 'UniPC on the noise prediction');
+    const disabled = cfg.disable_corrector ?? [];
+    if (!Array.isArray(disabled) || disabled.length > 0) {
+      r.unsupported(
+        'disable_corrector',
+        `Unsupported disable_corrector ${show(disabled)}: skipping the corrector UniC at given steps is not implemented. Supported: [] (the corrector after every update).`,
+      );
+    }
+    r.only('solver_p', null, 'another scheduler as the predictor (solver_p + UniC)');
+    lowerOrderFinal = r.boolean('lower_order_final', true);
+    finalSigmasType = r.choice('final_sigmas_type', FINAL_SIGMAS_TYPES, FINAL_SIGMAS_TYPES, 'zero');
+    for (const [key, what] of Object.entries(DPM_OFF)) if (key !== 'euler_at_final' && key !== 'use_lu_lambdas') r.only(key, false, what);
+    sampler = 'unipc';
   }
 
   if (r.issues.length > 0) {
@@ -332,7 +385,6 @@ export function parseSchedulerConfig(json: unknown, file: string): ImportedSched
     lowerOrderFinal,
     dpmSolverTimesteps: 'dpm-solver',
   };
-  const sampler = cls === 'DDIMScheduler' ? 'ddim' : dpm ? 'dpmpp-2m' : undefined;
   return Object.freeze(
     sampler ? { scheduler: Object.freeze(scheduler), prediction, sampler } : { scheduler: Object.freeze(scheduler), prediction },
   );

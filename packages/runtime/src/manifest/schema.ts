@@ -14,6 +14,7 @@ import {
   MODEL_FAMILIES,
   TIMESTEP_TYPES,
   type CacheBranch,
+  type EvaluationSpec,
   type ConditioningSpec,
   type FeatureNetworkSpec,
   type ImageSpec,
@@ -212,6 +213,12 @@ const referenceStats = block({
   description: v.optional(text()),
 });
 
+const evaluation = block({
+  prompts: v.optional(block({ file: relativeFile(), sha256: sha256(), count: integer(1, 'a positive integer') })),
+  clip: v.optional(relativeFile()),
+  attributes: v.optional(block({ file: relativeFile(), sha256: sha256() })),
+});
+
 const family = choice(MODEL_FAMILIES);
 
 const manifestFields = {
@@ -228,6 +235,7 @@ const manifestFields = {
   tokenizer: v.optional(tokenizer),
   featureNetwork: v.optional(featureNetwork),
   referenceStats: v.optional(referenceStats),
+  evaluation: v.optional(evaluation),
   provenance: v.optional(
     v.pipe(v.custom<Record<string, unknown>>(isRecord, expected('an object')), v.record(v.string(), v.unknown()), v.readonly()),
   ),
@@ -315,5 +323,6 @@ true satisfies Equal<Out<typeof textEncoder>, TextEncoderSpec>;
 true satisfies Equal<Out<typeof tokenizer>, TokenizerSpec>;
 true satisfies Equal<Out<typeof featureNetwork>, FeatureNetworkSpec>;
 true satisfies Equal<Out<typeof referenceStats>, ReferenceStatsSpec>;
+true satisfies Equal<Out<typeof evaluation>, EvaluationSpec>;
 true satisfies Equal<Out<typeof manifestSchema>, ModelManifest>;
 true satisfies Equal<ModelManifest, Out<typeof manifestSchema>>;

@@ -114,9 +114,9 @@ export interface SchedulerSpec {
   readonly setAlphaToOne?: boolean;
   /** `final_sigmas_type` (DPM-Solver++; default `zero`): the last step goes to x0 (`zero`) or to ᾱ_0 (`sigma_min`). */
   readonly finalSigmasType?: FinalSigmasType;
-  /** `lower_order_final` (DPM-Solver++; default true): with fewer than 15 updates the last one is first order. */
+  /** `lower_order_final` (the multistep samplers; default true): DPM-Solver++ lowers the order of the last updates with fewer than 15 steps, UniPC always at the end, as diffusers does. */
   readonly lowerOrderFinal?: boolean;
-  /** Which timesteps `dpmpp-2m` runs on: `ddim` (default, as before this field) DDIM's; `dpm-solver` those of diffusers' DPMSolverMultistepScheduler (parseSchedulerConfig writes it). */
+  /** Which timesteps the multistep samplers (`dpmpp-2m`, `dpmpp-3m`, `unipc`) run on: `ddim` (default, as before this field) DDIM's; `dpm-solver` those of diffusers' DPMSolverMultistepScheduler / UniPCMultistepScheduler (parseSchedulerConfig writes it). */
   readonly dpmSolverTimesteps?: TimestepGrid;
 }
 
@@ -247,6 +247,34 @@ export interface ReferenceStatsSpec {
 }
 
 /**
+ * What a model brings for its own evaluation: a default prompt set, a CLIP judge and prompt
+ * attribute rules. The runtime checks the block and does not read the files; the CLI uses them
+ * when the corresponding option is omitted (`flexi eval`, `flexi search`).
+ *
+ * @public
+ */
+export interface EvaluationSpec {
+  /** Default prompt set: a JSON array of strings, relative to the model folder (used when no `--prompt`/`--prompts` is given). */
+  readonly prompts?: {
+    /** The JSON file. */
+    readonly file: string;
+    /** Lowercase hex SHA-256 of the file (checked on read when given). */
+    readonly sha256?: string;
+    /** Number of prompts in it. */
+    readonly count: number;
+  };
+  /** A CLIP export that judges prompt adherence (the `--clip DIR` layout), a folder relative to the model folder. */
+  readonly clip?: string;
+  /** Prompt attribute rules (`@flexiffusion/metrics`' `parsePromptAttributeRules` format), relative to the model folder. */
+  readonly attributes?: {
+    /** The JSON file. */
+    readonly file: string;
+    /** Lowercase hex SHA-256 of the file (checked on read when given). */
+    readonly sha256?: string;
+  };
+}
+
+/**
  * A model manifest: `model.json` in a model folder. Version 1 of the format.
  *
  * @example
@@ -288,6 +316,8 @@ export interface ModelManifest {
   readonly featureNetwork?: FeatureNetworkSpec;
   /** Feature statistics of real images, for FID against real data. */
   readonly referenceStats?: ReferenceStatsSpec;
+  /** What the model brings for its own evaluation (default prompts, CLIP judge, attribute rules). */
+  readonly evaluation?: EvaluationSpec;
   /** Free-form: how the model was made (recipe, data, commit). */
   readonly provenance?: Readonly<Record<string, unknown>>;
   /** Free-form: a model package's sample of real data (model-fashion: test images); the runtime does not read it. */

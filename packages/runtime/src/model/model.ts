@@ -311,7 +311,7 @@ export class Model {
   }
 
   /**
-   * The size of the images this model generates, and the VAE's scale factor (1 for pixel models):
+   * The size and channels of the images this model generates, and the VAE's scale factor (1 for pixel models):
    * for latent models the decoder is run once on zero latents to learn it.
    */
   async imageSize(): Promise<{
@@ -321,6 +321,8 @@ export class Model {
     readonly width: number;
     /** Image size / latent size (the VAE's scale factor; 1 for pixel models). */
     readonly scaleFactor: number;
+    /** Image channels (the VAE decoder's output channels; the sample's for pixel models). */
+    readonly channels: number;
   }> {
     this.#check();
     if (!this.#imageSize) {
@@ -328,8 +330,8 @@ export class Model {
       this.#imageSize = this.pipeline.decoding.latent
         ? this.pipeline.decoding
             .decode(new Float32Array(C * H * W), 1)
-            .then(({ shape }) => ({ height: shape[2], width: shape[3], scaleFactor: shape[2] / H }))
-        : Promise.resolve({ height: H, width: W, scaleFactor: 1 });
+            .then(({ shape }) => ({ height: shape[2], width: shape[3], scaleFactor: shape[2] / H, channels: shape[1] }))
+        : Promise.resolve({ height: H, width: W, scaleFactor: 1, channels: C });
     }
     return this.#imageSize;
   }
