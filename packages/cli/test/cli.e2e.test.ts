@@ -84,6 +84,13 @@ describe('flexi search', () => {
       expect(existsSync(join(ref, f)), f).toBe(true);
     }
     expect(a.stdout).toMatch(/best schedule: F/);
+    // the baselines beside the best, so the gain (or its absence) is visible at once
+    expect(a.stdout).toMatch(/baselines at about the same cost[^\n]*\n {2}search \(best\) +\d+\.\d\dx {2}rFID vs teacher \d/);
+    const baselines: { label: string }[] = JSON.parse(readFileSync(join(ref, 'baselines.json'), 'utf8'));
+    expect(baselines.length).toBeGreaterThan(0);
+    for (const b of baselines) {
+      expect(a.stdout).toContain(`  ${b.label}`);
+    }
     const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8'));
     expect(best.speedup).toBeGreaterThanOrEqual(1.5);
     expect(typeof best.rfid).toBe('number');

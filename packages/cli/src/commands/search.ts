@@ -44,7 +44,7 @@ export const searchSpec = {
   'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
   'segment-lengths': text({
     placeholder: 'LIST',
-    defaultText: 'divisors of T in 2..T/2',
+    defaultText: 'divisors of T in 2..T/2 (up to 10 in the free form)',
     help: 'segment lengths L to search, e.g. "5,10"',
   }),
   form: choice(SPACE_FORMS, { default: 'paper', help: 'segment form of the search space' }),
@@ -79,9 +79,11 @@ export const searchSpec = {
 
 type SearchValues = ReturnType<typeof parseOptions<typeof searchSpec>>['values'];
 
-function defaultLengths(T: number): number[] {
+/** Divisors of T in 2..T/2; at most 10 in the free form, whose longer segments have too many variants to enumerate (5^(L−1)). */
+function defaultLengths(T: number, form: string): number[] {
   const out: number[] = [];
-  for (let d = 2; d <= T / 2; d++) if (T % d === 0) out.push(d);
+  const max = form === 'free' ? Math.min(10, T / 2) : T / 2;
+  for (let d = 2; d <= max; d++) if (T % d === 0) out.push(d);
   return out.length > 0 ? out : [T];
 }
 
@@ -119,7 +121,7 @@ async function newSettings(values: SearchValues): Promise<SearchSettings> {
     speedup: values.speedup,
     samples: values.samples,
     teacherSteps: T,
-    segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T),
+    segmentLengths: values['segment-lengths'] !== undefined ? parseLengths(values['segment-lengths'], T) : defaultLengths(T, values.form),
     form: values.form,
     sampler: values.sampler,
     // absent when it is the candidates' sampler: the stored settings of earlier searches stay equal
@@ -323,6 +325,25 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
           `${label} ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${psnr?.toFixed(2) ?? '–'} dB`,
       );
     } else console.log(`no schedule reached ${settings.speedup}x (stopped: ${result.stopReason})`);
+    if (baselines.length > 0) {
+      // the gain at a glance: the baselines at about the same cost, judged on the same samples
+      const perSample = (m: Readonly<Record<string, number>> | undefined) => {
+        const ms = m?.['latencyMs'];
+        return ms === undefined ? '' : `  ${(ms / settings.samples).toFixed(1)} ms/sample`;
+      };
+      console.log(`baselines at about the same cost (same seeds${stored.prompts ? ' and prompts' : ''}, same signal):`);
+      if (result.best) {
+        const b = result.best;
+        console.log(
+          `  ${'search (best)'.padEnd(16)} ${b.cost.speedup.toFixed(2)}x  ${label} ${b.objective!.toFixed(4)}${perSample(b.metrics)}`,
+        );
+      }
+      for (const b of baselines) {
+        console.log(
+          `  ${b.label.padEnd(16)} ${b.speedup.toFixed(2)}x  ${label} ${b.objective?.toFixed(4) ?? '–'}${perSample(b.metrics)}  ${b.schedule}`,
+        );
+      }
+    }
     console.log(`results: ${join(out, 'best.json')}, ${join(out, 'pareto.json')}, ${join(out, 'trials.jsonl')}`);
     console.log(`report:  ${reportPath}`);
     return 0;

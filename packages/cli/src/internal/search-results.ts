@@ -18,6 +18,14 @@ import { writeJson } from './files.js';
 import { createProgressBar } from './progress.js';
 import type { BaselineResult, SearchSettings } from './search-folder.js';
 
+/** How baselines name the sampler of their uniform steps. */
+const SAMPLER_LABELS: Readonly<Record<string, string>> = {
+  ddim: 'DDIM',
+  'dpmpp-2m': 'DPM-Solver++',
+  'dpmpp-3m': 'DPM-Solver++3M',
+  unipc: 'UniPC',
+};
+
 /** Which baselines a search evaluates for its report. */
 export type BaselineSet = 'near' | 'all' | 'none';
 
@@ -69,7 +77,8 @@ export async function evaluateBaselines(
     if (t?.state !== 'complete') continue;
     const rfid = t.metrics?.['rfid'];
     results.push({
-      label: b.label,
+      // DDIM-k means k uniform steps: named after the sampler that runs them (DPM-Solver++-12, UniPC-12)
+      label: b.family === 'ddim' ? b.label.replace(/^DDIM/, SAMPLER_LABELS[settings.sampler] ?? settings.sampler) : b.label,
       schedule: t.schedule,
       speedup: t.cost.speedup,
       objective: t.objective!,
