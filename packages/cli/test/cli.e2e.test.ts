@@ -23,7 +23,7 @@ describe('flexi: errors are one clear line with a non-zero exit', () => {
     const r = await flexi(['search', '--searcher', 'annealing']);
     expect(r.code).toBe(2);
     expect(r.stderr.trim().split('\n')).toHaveLength(1);
-    expect(r.stderr).toContain('unsupported --searcher "annealing". Should be one of: evo, grid, random.');
+    expect(r.stderr).toContain('unsupported --searcher "annealing". Should be one of: evo, grid, random, autodiffusion.');
   });
   it('a renamed option names its new spelling', async () => {
     const r = await flexi(['search', '--gen-batch', '6']);

@@ -173,3 +173,22 @@ describe('Ctrl-C', () => {
     expect(existsSync(out)).toBe(false);
   });
 });
+
+describe('--searcher autodiffusion', () => {
+  it('searches subsets of k = T / speedup kept steps, and refuses a null mode other than skip', { timeout: 120_000 }, async () => {
+    const dir = tmp();
+    const quick = QUICK.filter((_, i, a) => a[i] !== '--speedup' && a[i - 1] !== '--speedup');
+    const args = ['search', '--model', MODELS.tiny, '--metric', 'psnr', '--searcher', 'autodiffusion', '--speedup', '4', ...quick];
+    const r = await flexi([...args, '--out', join(dir, 'o'), '--cache-dir', join(dir, 'c')]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toMatch(
+      /searching \d+ schedules \(T=10, 2 of the 10 steps kept, the others skipped\) with the autodiffusion searcher/,
+    );
+    const best = JSON.parse(readFileSync(join(dir, 'o', 'best.json'), 'utf8'));
+    expect(best.schedule.split(/\s+/).filter((s: string) => s === 'F').length).toBe(2);
+    await bad(
+      [...args, '--null-mode', 'reuse', '--out', join(dir, 'p')],
+      /--searcher autodiffusion searches timestep subsets .* needs --null-mode skip, not "reuse"/,
+    );
+  });
+});

@@ -2,6 +2,7 @@ import { existsSync, readdirSync, readFileSync, rmSync } from 'node:fs';
 import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
+import { autoDiffusionSearcher, subsetSizeForSpeedup, timestepSubsetSpace } from '@flexiffusion/search-autodiffusion';
 import { ScheduleError, createSearchSpace, runSearch, SPACE_FORMS, type Searcher } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { gridSearcher } from '@flexiffusion/search-grid';
@@ -28,6 +29,8 @@ const SEARCHERS: Readonly<Record<SearcherName, () => Searcher>> = {
   evo: () => evolutionarySearcher(),
   grid: () => gridSearcher(),
   random: () => randomSearcher(),
+  // AutoDiffusion's peer baseline: k of the T steps kept (k from --speedup), its published settings
+  autodiffusion: () => autoDiffusionSearcher(),
 };
 
 /** The options of `flexi search`. */
@@ -111,6 +114,12 @@ function fileSha(option: string, file: string): string {
 
 /** The settings of a new search from the command line; the newer fields only when they differ from the old behaviour. */
 async function newSettings(values: SearchValues): Promise<SearchSettings> {
+  if (values.searcher === 'autodiffusion' && values['null-mode'] !== 'skip') {
+    throw new CliError(
+      'bad-option',
+      `flexi search: --searcher autodiffusion searches timestep subsets (the skipped steps are not run): it needs --null-mode skip, not "${values['null-mode']}".`,
+    );
+  }
   const T = values['teacher-steps'];
   const teacherSampler = values['teacher-sampler'];
   const conditioning = await readPromptOptions('search', values);
@@ -217,12 +226,15 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     // the default prompt set is the model's (hash-checked), not stored: a resumed search reads it again
     const { stored, note } = await withDefaultPrompts('search', model, settings.conditioning ?? {});
     if (note) process.stderr.write(`${note}\n`);
-    const space = createSearchSpace({
-      steps: settings.teacherSteps,
-      segmentLengths: settings.segmentLengths,
-      branches: model.branches,
-      form: settings.form,
-    });
+    const subsets = settings.searcher === 'autodiffusion';
+    const space = subsets
+      ? timestepSubsetSpace(settings.teacherSteps, subsetSizeForSpeedup(settings.teacherSteps, settings.speedup))
+      : createSearchSpace({
+          steps: settings.teacherSteps,
+          segmentLengths: settings.segmentLengths,
+          branches: model.branches,
+          form: settings.form,
+        });
     const metric = settings.metric ?? 'rfid';
     let teacherBar: ReturnType<typeof createProgressBar> | undefined;
     setup = await createEvaluationSetup(
@@ -280,8 +292,11 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     await writeJson(join(out, 'run.json'), { trials: trialsBudget });
     const label = OBJECTIVE_LABELS[metric];
     console.error(
-      `searching ${space.size()} schedules (T=${settings.teacherSteps}, L in {${settings.segmentLengths.join(', ')}}, ` +
-        `${model.branches} branches, ${settings.form} form) with the ${settings.searcher} searcher for >= ${settings.speedup}x; ` +
+      `searching ${space.size()} schedules (T=${settings.teacherSteps}, ` +
+        (subsets
+          ? `${subsetSizeForSpeedup(settings.teacherSteps, settings.speedup)} of the ${settings.teacherSteps} steps kept, the others skipped) `
+          : `L in {${settings.segmentLengths.join(', ')}}, ${model.branches} branches, ${settings.form} form) `) +
+        `with the ${settings.searcher} searcher for >= ${settings.speedup}x; ` +
         `${trialsBudget} trials of ${settings.samples} samples, judged by ${label}` +
         (setup.network ? `; features: ${setup.network.description}` : ''),
     );

@@ -11,10 +11,10 @@ import type { FeaturePreset } from './features.js';
 import type { MetricName } from './objective.js';
 
 /** Names of the searchers `flexi search --searcher` offers. */
-export type SearcherName = 'evo' | 'grid' | 'random';
+export type SearcherName = 'evo' | 'grid' | 'random' | 'autodiffusion';
 
 /** The valid `--searcher` values. */
-export const SEARCHER_NAMES: readonly SearcherName[] = Object.freeze(['evo', 'grid', 'random']);
+export const SEARCHER_NAMES: readonly SearcherName[] = Object.freeze(['evo', 'grid', 'random', 'autodiffusion']);
 
 /**
  * The settings a search is identified by (stored in OUT/settings.json and in the trial store's header, so a
