@@ -77,6 +77,7 @@ function toSampleSpace(u8, n) {
 const progress = (label) => {
   let last = -1;
   return (e) => {
+    if (e.phase !== 'sample') return; // decode events have their own fraction
     const pct = Math.floor(e.fraction * 100);
     if (pct !== last) process.stderr.write(`\r${label} ${(last = pct)}%`);
   };
