@@ -18,6 +18,8 @@ export interface TestServer {
   port: number;
   /** Paths requested so far, in order. */
   requests: string[];
+  /** Make the next request of a URL path fail: with an HTTP status, or `'cut'` (half the body, then the connection drops). */
+  fault(path: string, kind: number | 'cut'): void;
   close(): Promise<void>;
 }
 /** Start the server on 127.0.0.1 and a random port. */

@@ -56,7 +56,7 @@ export async function bundle(entries) {
 /**
  * Start the server.
  * @param {{ mounts?: Record<string, string>, bundles?: Record<string, string>, pages?: Record<string, string>, crossOriginIsolated?: boolean, log?: (line: string) => void }} options
- * @returns {Promise<{ url: string, port: number, requests: string[], close(): Promise<void> }>}
+ * @returns {Promise<{ url: string, port: number, requests: string[], fault(path: string, kind: number | 'cut'): void, close(): Promise<void> }>}
  */
 export async function startServer(options = {}) {
   const mounts = Object.entries(options.mounts ?? {}).sort((a, b) => b[0].length - a[0].length);
@@ -67,9 +67,18 @@ export async function startServer(options = {}) {
     for (const [path, bytes] of files) memory.set(path, bytes);
   }
   const requests = [];
+  /** One-shot faults by URL path: an HTTP status, or 'cut' (half the body, then the connection drops). */
+  const faults = new Map();
   const server = createServer(async (req, res) => {
     const path = decodeURIComponent(new URL(req.url ?? '/', 'http://127.0.0.1').pathname);
     requests.push(path);
+    const fault = faults.get(path);
+    if (fault !== undefined) faults.delete(path);
+    if (typeof fault === 'number') {
+      res.writeHead(fault, { 'Content-Type': 'text/plain' });
+      res.end(`fault ${fault}: ${path}`);
+      return;
+    }
     res.setHeader('Cache-Control', 'no-store');
     if (options.crossOriginIsolated) {
       res.setHeader('Cross-Origin-Opener-Policy', 'same-origin');
@@ -92,6 +101,13 @@ export async function startServer(options = {}) {
         if (!st.isFile()) break;
         res.writeHead(200, { 'Content-Type': type, 'Content-Length': st.size });
         if (req.method === 'HEAD') return void res.end();
+        if (fault === 'cut') {
+          // send the first half, then drop the connection (a download that breaks off mid-way)
+          createReadStream(file, { start: 0, end: Math.max(0, Math.floor(st.size / 2) - 1) })
+            .on('end', () => setTimeout(() => res.destroy(), 50))
+            .pipe(res, { end: false });
+          return;
+        }
         createReadStream(file).pipe(res);
         return;
       } catch {
@@ -111,6 +127,9 @@ export async function startServer(options = {}) {
     url: `http://127.0.0.1:${port}`,
     port,
     requests,
+    fault(path, kind) {
+      faults.set(path, kind);
+    },
     close: () =>
       new Promise((ok) => {
         server.closeAllConnections?.();

@@ -1,4 +1,5 @@
 import { RuntimeError, type AbortSignalLike, type ModelSource } from '@flexiffusion/runtime';
+import { ABSENT_STATUSES, DownloadFailure } from './internal/download-failure.js';
 
 /**
  * Progress of one file download.
@@ -78,7 +79,11 @@ function aborted(signal: AbortSignalLike | undefined, url: string): RuntimeError
  * @param options - `onDownload`, `signal`, `fetch`, `requestInit`.
  * @returns The source; its `readFile(path)` fetches `baseUrl + path`.
  * @throws {@link RuntimeError} `invalid-option` for a URL that does not parse. Reads reject with
- *   `missing-file` (HTTP error or network failure, naming the URL and status) or `aborted`.
+ *   `missing-file`, naming the URL: an HTTP 404 / 410 (no `cause`: the file is absent), another
+ *   status, no answer, a stream that broke or a body shorter than its `Content-Length` (then
+ *   `cause.code` is `ERR_HTTP_STATUS`, `ERR_NETWORK` or `ERR_TRUNCATED`: the file is there but
+ *   could not be read, so the import code never mistakes it for an absent optional file); or
+ *   `aborted`. A failed read leaves nothing behind: reading the file again (a retry) fetches it anew.
  * @example
  * ```ts
  * const source = fetchSource('/models/fashion/', {
@@ -112,15 +117,19 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
         res = await doFetch(url, { ...options.requestInit, ...(signal && isAbortSignal(signal) ? { signal } : {}) });
       } catch (cause) {
         if (signal?.aborted) throw aborted(signal, url);
-        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${cause instanceof Error ? cause.message : String(cause)}`, {
-          cause,
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${why}`, {
+          cause: new DownloadFailure('ERR_NETWORK', url, why, { cause }),
         });
       }
       if (!res.ok) {
-        throw new RuntimeError(
-          'missing-file',
-          `Could not fetch ${url}: the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}.`,
-        );
+        const answer = `the server answered ${res.status}${res.statusText ? ` ${res.statusText}` : ''}`;
+        // 404 / 410: the file is absent (no cause), which makes an optional file optional
+        const cause = ABSENT_STATUSES.has(res.status)
+          ? undefined
+          : new DownloadFailure('ERR_HTTP_STATUS', url, answer, { status: res.status });
+        await res.body?.cancel().catch(() => undefined);
+        throw new RuntimeError('missing-file', `Could not fetch ${url}: ${answer}.`, cause ? { cause } : {});
       }
       const header = res.headers.get('content-length');
       const encoded = (res.headers.get('content-encoding') ?? 'identity') !== 'identity';
@@ -129,6 +138,7 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
         const total = declared !== null && loaded <= declared ? declared : done ? loaded : null;
         options.onDownload?.({ path, url, loaded, total, fraction: total ? loaded / total : total === 0 ? 1 : null, done });
       };
+      let loaded = 0;
       try {
         if (!res.body) {
           const bytes = new Uint8Array(await res.arrayBuffer());
@@ -137,7 +147,6 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
         }
         const reader = res.body.getReader();
         const chunks: Uint8Array[] = [];
-        let loaded = 0;
         report(0, false);
         for (;;) {
           if (signal?.aborted) {
@@ -159,16 +168,24 @@ export function fetchSource(baseUrl: string | URL, options: FetchSourceOptions =
           }
         }
         if (declared !== null && loaded !== declared) {
-          throw new RuntimeError('missing-file', `Downloading ${url} ended after ${loaded} of ${declared} bytes.`);
+          const why = `ended after ${loaded} of ${declared} bytes`;
+          throw new RuntimeError('missing-file', `Downloading ${url} ${why}.`, {
+            cause: new DownloadFailure('ERR_TRUNCATED', url, why, { status: res.status }),
+          });
         }
         report(loaded, true);
         return out;
       } catch (cause) {
         if (cause instanceof RuntimeError) throw cause;
         if (signal?.aborted) throw aborted(signal, url);
-        throw new RuntimeError('missing-file', `Downloading ${url} failed: ${cause instanceof Error ? cause.message : String(cause)}`, {
-          cause,
-        });
+        const why = cause instanceof Error ? cause.message : String(cause);
+        throw new RuntimeError(
+          'missing-file',
+          `Downloading ${url} failed after ${loaded}${declared !== null ? ` of ${declared}` : ''} bytes: ${why}`,
+          {
+            cause: new DownloadFailure('ERR_NETWORK', url, why, { status: res.status, cause }),
+          },
+        );
       }
     },
   };

@@ -41,17 +41,26 @@ export interface LoadModelOptions {
 
 /**
  * Load a model folder over HTTP into the browser: start the first working backend (WebGPU, then
- * wasm, as given), fetch `model.json` and the ONNX files with byte progress, and open the model with
+ * wasm, as given), fetch the manifest and the ONNX files with byte progress, and open the model with
  * `@flexiffusion/runtime`'s `openModel` (the same `Model` class Node gets: generate, stream,
  * profile). Draw its results with {@link drawSamples} / {@link samplesToImageData} and
  * `model.imageOptions`. Its `location` is the folder's URL.
  *
- * @param url - The folder holding model.json (absolute, or relative to the page).
+ * The folder is read by the core's `readModelFolder`, exactly as in Node: a folder with a complete
+ * `model.json`, or a diffusers / optimum ONNX export (`model_index.json`, `unet/`, `text_encoder/`,
+ * `tokenizer/`, `vae_decoder/`, `scheduler/`) whose manifest is derived from its files, with the
+ * folder's `model.json`, if any, merged over it (e.g. `@flexiffusion/model-fashion-sd`'s cut
+ * points and guidance). A file that is there but cannot be downloaded (a 503, a connection that
+ * drops mid-way) fails the load with `missing-file` naming its URL, never counts as absent; call
+ * `loadModel` again to retry.
+ *
+ * @param url - The model folder (absolute, or relative to the page).
  * @param options - `backend` (required), `onFallback`, `onDownload`, `onProgress`, `verifyChecksums`,
  *   `eagerPartials`, `signal`, `fetch`, `requestInit`.
  * @returns The `Model`; `dispose()` it when done.
  * @throws `RuntimeError`: `invalid-option` without a backend, `unsupported` when no backend starts (listing each one's failure:
- *   `[webgpu] …, [wasm] …`), `missing-file` (HTTP errors), `checksum-mismatch`,
+ *   `[webgpu] …, [wasm] …`), `missing-file` (HTTP errors, failed or cut-off downloads: the message
+ *   names the URL, see {@link fetchSource}), `checksum-mismatch`,
  *   `invalid-manifest`, `io-mismatch`, `shape-mismatch`, `session-failed`, `aborted`.
  * @example
  * ```ts

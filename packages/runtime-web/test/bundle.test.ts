@@ -12,7 +12,7 @@ import { bundle } from '../harness/server.mjs';
 const src = (f: string) => fileURLToPath(new URL(`../src/${f}`, import.meta.url));
 
 describe('subpath bundles', () => {
-  it('main, /wasm and /webgpu each bundle only their own onnxruntime-web build', async () => {
+  it('main, /wasm, /webgpu and /worker each bundle only the onnxruntime-web build they import', async () => {
     const dir = await mkdtemp(join(tmpdir(), 'runtime-web-bundle-'));
     const entry = async (name: string, code: string) => {
       const p = join(dir, `${name}.ts`);
@@ -29,6 +29,15 @@ describe('subpath bundles', () => {
         'webgpu',
         `import { webgpuBackend } from ${JSON.stringify(src('webgpu.ts'))};\nconsole.log(webgpuBackend);`,
       ),
+      // the page side of worker mode, and a worker that serves only wasm
+      '/page.js': await entry(
+        'page',
+        `import { createWorkerModel } from ${JSON.stringify(src('index.ts'))};\nconsole.log(createWorkerModel);`,
+      ),
+      '/worker.js': await entry(
+        'worker',
+        `import { serveModelWorker } from ${JSON.stringify(src('worker.ts'))};\nimport { wasmBackend } from ${JSON.stringify(src('wasm.ts'))};\nserveModelWorker({ backends: { wasm: wasmBackend } });`,
+      ),
     };
     const { metafile } = await bundle(entries);
     const ortFiles = (i: number) =>
@@ -38,5 +47,7 @@ describe('subpath bundles', () => {
     expect(ortFiles(0)).toEqual([]);
     expect(ortFiles(1)).toEqual(['ort.wasm.bundle.min.mjs']);
     expect(ortFiles(2)).toEqual(['ort.webgpu.bundle.min.mjs']);
+    expect(ortFiles(3)).toEqual([]);
+    expect(ortFiles(4)).toEqual(['ort.wasm.bundle.min.mjs']);
   }, 60_000);
 });

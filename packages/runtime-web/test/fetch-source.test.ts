@@ -8,6 +8,7 @@ const BODY = Uint8Array.from({ length: 200_000 }, (_, i) => (i * 7) & 255);
 describe('fetchSource', () => {
   let server: Server;
   let base: string;
+  let flaky = 0;
 
   beforeAll(async () => {
     server = createServer((req, res) => {
@@ -22,6 +23,18 @@ describe('fetchSource', () => {
       } else if (path === '/m/dir/a%20b.json') {
         res.writeHead(200, { 'Content-Length': 2 });
         res.end('{}');
+      } else if (path === '/m/flaky.bin') {
+        // the first request breaks off half-way; the next ones are whole
+        flaky++;
+        res.writeHead(200, { 'Content-Length': BODY.length });
+        if (flaky === 1) {
+          res.write(BODY.subarray(0, 100_000), () => setTimeout(() => res.destroy(), 20));
+        } else {
+          res.end(BODY);
+        }
+      } else if (path === '/m/busy.json') {
+        res.writeHead(503, 'Service Unavailable');
+        res.end();
       } else if (path === '/m/short.bin') {
         res.writeHead(200, { 'Content-Length': 10 });
         res.socket?.end(); // promise 10 bytes, send none
@@ -86,6 +99,41 @@ describe('fetchSource', () => {
       code: 'missing-file',
       message: expect.stringMatching(/^Could not fetch http:\/\/127\.0\.0\.1:1\/x: /),
     });
+  });
+
+  it('a download that breaks off mid-way fails with missing-file naming the URL (cause ERR_NETWORK), and a retry reads it whole', async () => {
+    const events: DownloadProgress[] = [];
+    const src = fetchSource(base, { onDownload: (p) => events.push(p) });
+    const err = (await src.readFile('flaky.bin').then(
+      () => null,
+      (e: unknown) => e,
+    )) as RuntimeError;
+    expect(err).toBeInstanceOf(RuntimeError);
+    expect(err.code).toBe('missing-file');
+    expect(err.message).toMatch(new RegExp(`^Downloading ${base}/flaky\\.bin failed after \\d+ of 200000 bytes: `));
+    expect(err.cause).toMatchObject({ name: 'DownloadFailure', code: 'ERR_NETWORK', url: `${base}/flaky.bin`, status: 200 });
+    expect(events.some((e) => e.loaded > 0 && !e.done)).toBe(true);
+    expect(await src.readFile('flaky.bin')).toEqual(BODY);
+    expect(flaky).toBe(2);
+  });
+
+  it('an HTTP 404 has no cause (absent); another status has cause ERR_HTTP_STATUS (there, unreadable)', async () => {
+    const notFound = (await fetchSource(base)
+      .readFile('nope.json')
+      .catch((e: unknown) => e)) as RuntimeError;
+    expect(notFound.cause).toBeUndefined();
+    const busy = (await fetchSource(base)
+      .readFile('busy.json')
+      .catch((e: unknown) => e)) as RuntimeError;
+    expect(busy).toMatchObject({
+      code: 'missing-file',
+      message: `Could not fetch ${base}/busy.json: the server answered 503 Service Unavailable.`,
+    });
+    expect(busy.cause).toMatchObject({ code: 'ERR_HTTP_STATUS', status: 503 });
+    const unreachable = (await fetchSource('http://127.0.0.1:1/')
+      .readFile('x')
+      .catch((e: unknown) => e)) as RuntimeError;
+    expect(unreachable.cause).toMatchObject({ code: 'ERR_NETWORK', status: null });
   });
 
   it('stops with aborted', async () => {

@@ -1,6 +1,7 @@
 import { RuntimeError, checkBackend, type ActiveBackend, type Backend, type SessionFactory, type SessionInfo } from '@flexiffusion/runtime';
 import type * as OrtWeb from 'onnxruntime-web';
 import { LOG_LEVELS, type CommonBackendOptions } from '../backend.js';
+import { yieldMacrotask } from './yield.js';
 
 /** The part of an onnxruntime-web module (any of its builds) that a backend uses. @internal */
 export type OrtModule = Pick<typeof OrtWeb, 'InferenceSession' | 'Tensor' | 'env'>;
@@ -56,12 +57,17 @@ export function exclusive<T>(ort: OrtModule, operation: () => Promise<T>): Promi
   return mine;
 }
 
-/** A session whose `run` and `release` go through {@link exclusive}; everything else is the session's own. */
+/**
+ * A session whose `run` and `release` go through {@link exclusive}, each run after one turn of the
+ * event loop ({@link yieldMacrotask}: wasm runs never yield by themselves); everything else is the
+ * session's own.
+ */
 function serialized(ort: OrtModule, session: OrtWeb.InferenceSession): OrtWeb.InferenceSession {
   const run = ((...args: Parameters<OrtWeb.InferenceSession['run']>) =>
-    exclusive(ort, () =>
-      (session.run as (...a: unknown[]) => Promise<OrtWeb.InferenceSession.ReturnType>)(...args),
-    )) as OrtWeb.InferenceSession['run'];
+    exclusive(ort, async () => {
+      await yieldMacrotask();
+      return (session.run as (...a: unknown[]) => Promise<OrtWeb.InferenceSession.ReturnType>)(...args);
+    })) as OrtWeb.InferenceSession['run'];
   const release = (): Promise<void> => exclusive(ort, () => session.release());
   return new Proxy(session, {
     get(target, prop) {

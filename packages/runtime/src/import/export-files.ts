@@ -47,8 +47,29 @@ export async function readComponentFile(r: ExportReader, path: string, component
   }
 }
 
+const ABSENT_CODES: ReadonlySet<string> = new Set(['ENOENT', 'ENOTDIR']);
+
 /**
- * Read an optional file: `null` when it is absent (not found); other failures are thrown.
+ * Whether a failed {@link readModelFile} means the file is absent, looking through a source's own
+ * error. A source that reports failures as `RuntimeError`s (a fetch source) says "absent" with no
+ * cause or an ENOENT-like one (HTTP 404 / 410), and "there but unreadable" with a cause carrying
+ * another `code` (an HTTP 503, a dropped connection, a body cut short). Only absence makes an
+ * optional file optional: a model.json overlay skipped because of a 503 would load the model with
+ * other cut points and no error.
+ *
+ * @internal
+ */
+export function isAbsentFile(error: unknown): boolean {
+  if (!isAbsent(error)) return false;
+  const inner = (error as RuntimeError).cause;
+  if (!(inner instanceof RuntimeError)) return true;
+  const code = (inner.cause as { code?: unknown } | undefined)?.code;
+  return typeof code !== 'string' || ABSENT_CODES.has(code);
+}
+
+/**
+ * Read an optional file: `null` when it is absent (not found, {@link isAbsentFile}); other
+ * failures are thrown.
  *
  * @internal
  */
@@ -56,7 +77,7 @@ export async function readOptionalFile(r: ExportReader, path: string): Promise<U
   try {
     return await readModelFile(r.source, path, r.signal ? { signal: r.signal } : {});
   } catch (e) {
-    if (isAbsent(e)) return null;
+    if (isAbsentFile(e)) return null;
     throw e;
   }
 }

@@ -2,11 +2,11 @@
 // (model_index.json) whose manifest is derived, with model.json's fields over it.
 import type { ModelSource } from '../backend.js';
 import { RuntimeError } from '../errors.js';
-import { isAbsent, readModelFile, type ReadOptions } from '../manifest/read-file.js';
+import { readModelFile, type ReadOptions } from '../manifest/read-file.js';
 import { MANIFEST_FILE, type ModelManifest } from '../manifest/types.js';
 import { parseManifest, validateManifest } from '../manifest/validate.js';
 import { deriveManifest, type DerivedManifest } from './derive-manifest.js';
-import { MODEL_INDEX_FILE, parseJsonObject, readOptionalFile } from './export-files.js';
+import { MODEL_INDEX_FILE, isAbsentFile, parseJsonObject, readOptionalFile } from './export-files.js';
 import { hasPath, mergeManifest } from './merge.js';
 
 /**
@@ -51,7 +51,7 @@ export async function readModelFolder(source: ModelSource, options: ReadOptions 
     try {
       return { manifest: parseManifest(await readModelFile(source, MANIFEST_FILE, { ...options, role: 'manifest' })), kind: 'manifest' };
     } catch (e) {
-      if (!isAbsent(e)) throw e;
+      if (!isAbsentFile(e)) throw e;
       const where = source.location ? ` ${source.location}` : ' the model folder';
       throw new RuntimeError(
         'missing-file',
