@@ -35,7 +35,7 @@ describe('parseOptions', () => {
   });
   it('names the bad value and the valid ones', () => {
     expect(cliError(() => parseOptions('search', ['--searcher', 'annealing'], spec)).message).toBe(
-      'flexi search: unsupported --searcher "annealing". Should be one of: evo, grid, random, autodiffusion.',
+      'flexi search: unsupported --searcher "annealing". Should be one of: evo, grid, random.',
     );
     expect(cliError(() => parseOptions('search', ['--trials', '0'], spec)).message).toContain(
       'invalid --trials "0": expected an integer in 1..100',

@@ -77,10 +77,15 @@ describe('flexi eval', () => {
       expect(r.stdout).toMatch(new RegExp(`^${k} +-?\\d`, 'm'));
     }
     expect(r.stdout).toMatch(/^fid +not computed: model "sd15" has no referenceStats in its manifest$/m);
-    expect(r.stdout).toMatch(/^classAccuracy +not computed: model "sd15" \(stable-diffusion\) is not class-conditional$/m);
+    expect(r.stdout).toMatch(
+      /^classAccuracy +not computed: model "sd15" has no prompt attribute rules to read a class from its prompts \(evaluation\.attributes\)$/m,
+    );
+    expect(r.stdout).toMatch(
+      /^brightnessAccuracy +not computed: model "sd15" has no prompt attribute rules \(evaluation\.attributes in its manifest\)$/m,
+    );
     const results = JSON.parse(readFileSync(json, 'utf8'));
     expect(results.fid).toBeNull();
-    expect(Object.keys(results.notComputed).sort()).toEqual(['classAccuracy', 'fid', 'teacherFid']);
+    expect(Object.keys(results.notComputed).sort()).toEqual(['brightnessAccuracy', 'classAccuracy', 'fid', 'sizeAccuracy', 'teacherFid']);
     expect(typeof results.clip).toBe('number');
   });
 
@@ -101,7 +106,8 @@ describe('flexi eval', () => {
     expect(r.code, r.stderr).toBe(0);
     expect(r.stdout).toMatch(/^psnr +\d/m);
     expect(r.stdout).toMatch(/^rfid +not computed: no feature network: pass --features FILE.onnx/m);
-    expect(r.stdout).toMatch(/^clip +not computed: no --clip DIR/m);
+    // a model that takes no prompts: that, before the missing --clip
+    expect(r.stdout).toMatch(/^clip +not computed: model "[^"]+" \(latent\) takes no prompts$/m);
   });
 });
 
