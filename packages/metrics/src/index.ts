@@ -24,6 +24,8 @@ export type { MetricsErrorCode } from './errors.js';
 export { featureStats, createStatsAccumulator } from './stats.js';
 export type { FeatureStats } from './feature-stats.js';
 export type { StatsOptions, StatsAccumulator } from './stats.js';
+export { createOnnxStatsAccumulator } from './onnx-stats.js';
+export type { OnnxStatsOptions, OnnxStatsAccumulator } from './onnx-stats.js';
 export { serializeStats, deserializeStats } from './serialize.js';
 export type { SerializeOptions } from './serialize.js';
 export { frechetDistance, frechetDistanceDetails, fid } from './frechet.js';

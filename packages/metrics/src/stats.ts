@@ -1,6 +1,8 @@
 import { MetricsError } from './errors.js';
 import type { FeatureStats } from './feature-stats.js';
-import { coMoment, columnMeans } from './internal/moments.js';
+import { addCoMomentUpper, type CoMomentBuffer, coMoment, columnMeans, createCoMomentBuffer, MOMENT_CHUNK } from './internal/moments.js';
+import { chanStep, combineMoments, covFromMoment } from './internal/chan.js';
+import { wasmAvailable } from './internal/wasm-kernels.js';
 import { checkStats, makeStats } from './internal/stats-object.js';
 import { checkDim, checkFeatures, checkFinite, describe, type FeatureArray } from './internal/validate.js';
 
@@ -116,8 +118,13 @@ class Accumulator implements StatsAccumulator {
   #mean: Float64Array;
   /** Co-moment Σ (x − μ)(x − μ)ᵀ, in moment mode. */
   #m2: Float64Array | null = null;
+  /** The wasm memory holding `#m2` in place, when it does. */
+  #buffer: CoMomentBuffer | null = null;
   #keep: boolean;
   #chunks: FeatureArray[] = [];
+  /** Samples gathered for the next streamed chunk (moment mode on the WebAssembly kernel). */
+  #pending: Float64Array | null = null;
+  #pendingRows = 0;
 
   constructor(dim: number, keep: boolean) {
     this.dim = dim;
@@ -126,7 +133,7 @@ class Accumulator implements StatsAccumulator {
   }
 
   get count(): number {
-    return this.#n;
+    return this.#n + this.#pendingRows;
   }
 
   get keepsFeatures(): boolean {
@@ -138,6 +145,10 @@ class Accumulator implements StatsAccumulator {
     const nb = checkFeatures(batch, d, 'batch');
     if (nb === 0) return this;
     checkFinite(batch, 'The feature batch');
+    if (!this.#keep && wasmAvailable()) {
+      this.#addStreamed(batch, nb);
+      return this;
+    }
     const bmean = columnMeans(batch, nb, d);
     if (this.#keep) {
       this.#chunks.push(batch.slice());
@@ -150,6 +161,7 @@ class Accumulator implements StatsAccumulator {
 
   merge(other: StatsAccumulator | FeatureStats): StatsAccumulator {
     const d = this.dim;
+    this.#flush();
     if (other instanceof Accumulator) {
       if (other.dim !== d) {
         throw new MetricsError('dimension-mismatch', `Cannot merge an accumulator of dim ${other.dim} into one of dim ${d}.`);
@@ -178,6 +190,7 @@ class Accumulator implements StatsAccumulator {
   }
 
   result(): FeatureStats {
+    this.#flush();
     const n = this.#n;
     const d = this.dim;
     if (n === 0) {
@@ -221,51 +234,65 @@ class Accumulator implements StatsAccumulator {
     this.#chunks = [];
   }
 
+  /**
+   * Moment mode on the WebAssembly kernel: chunks of {@link MOMENT_CHUNK} samples (small batches
+   * are gathered first, so any batch size costs the same), each centred on its own mean, with
+   * Chan et al.'s correction folded into the same product ({@link chanStep}). One pass over the
+   * co-moment's upper triangle per chunk, no N×d copy.
+   */
+  #addStreamed(batch: FeatureArray, nb: number): void {
+    const d = this.dim;
+    let r = 0;
+    if (this.#pendingRows > 0) {
+      r = Math.min(nb, MOMENT_CHUNK - this.#pendingRows);
+      this.#pending!.set(batch.subarray(0, r * d), this.#pendingRows * d);
+      this.#pendingRows += r;
+      if (this.#pendingRows === MOMENT_CHUNK) this.#flush();
+    }
+    for (; nb - r >= MOMENT_CHUNK; r += MOMENT_CHUNK) this.#chunk(batch, r, MOMENT_CHUNK);
+    if (r < nb) {
+      this.#pending ??= new Float64Array(MOMENT_CHUNK * d);
+      this.#pending.set(batch.subarray(r * d, nb * d), 0);
+      this.#pendingRows = nb - r;
+    }
+  }
+
+  /** Fold the gathered samples in. */
+  #flush(): void {
+    if (this.#pendingRows === 0) return;
+    const rows = this.#pendingRows;
+    this.#pendingRows = 0;
+    this.#chunk(this.#pending!, 0, rows);
+  }
+
+  #chunk(x: FeatureArray, r0: number, cnt: number): void {
+    const d = this.dim;
+    if (this.#m2 === null) {
+      // the co-moment in its own wasm memory when possible (accumulated in place), else in JS
+      this.#buffer = createCoMomentBuffer(d);
+      this.#m2 = this.#buffer?.m2 ?? new Float64Array(d * d);
+    }
+    const target = this.#buffer !== null && this.#buffer.m2 === this.#m2 ? this.#buffer : this.#m2;
+    const { bmean, extra } = chanStep(this.#mean, this.#n, x, r0, cnt, d);
+    if (cnt > 1 || extra !== undefined) addCoMomentUpper(target, x, r0, cnt, d, bmean, extra);
+    this.#n += cnt;
+  }
+
   /** Chan et al.: combine (n, mean, m2) with a batch (nb, bmean, bm2). bm2 null = zero (or kept). */
   #combine(nb: number, bmean: Float64Array, bm2: Float64Array | null): void {
     const d = this.dim;
-    const n = this.#n;
-    const n2 = n + nb;
-    const mean = this.#mean;
-    if (n === 0) {
-      mean.set(bmean);
+    if (this.#n === 0) {
+      this.#mean.set(bmean);
       this.#n = nb;
       if (!this.#keep) this.#m2 = bm2 ?? new Float64Array(d * d);
       return;
     }
-    const delta = new Float64Array(d);
-    for (let i = 0; i < d; i++) delta[i] = bmean[i]! - mean[i]!;
-    const f = nb / n2;
-    for (let i = 0; i < d; i++) mean[i] = mean[i]! + delta[i]! * f;
-    this.#n = n2;
-    if (this.#keep) return;
-    const m2 = this.#m2 ?? new Float64Array(d * d);
-    const g = (n * nb) / n2;
-    for (let i = 0; i < d; i++) {
-      const o = i * d;
-      const di = delta[i]! * g;
-      if (bm2 !== null) {
-        for (let j = 0; j < d; j++) m2[o + j] = m2[o + j]! + bm2[o + j]! + di * delta[j]!;
-      } else {
-        for (let j = 0; j < d; j++) m2[o + j] = m2[o + j]! + di * delta[j]!;
-      }
+    if (this.#keep) {
+      combineMoments(this.#n, this.#mean, null, nb, bmean, null, d);
+    } else {
+      this.#m2 ??= new Float64Array(d * d);
+      combineMoments(this.#n, this.#mean, this.#m2, nb, bmean, bm2, d);
     }
-    this.#m2 = m2;
+    this.#n += nb;
   }
-}
-
-function covFromMoment(m2: Float64Array | null, n: number, d: number): Float64Array {
-  const cov = new Float64Array(d * d);
-  if (m2 === null || n < 2) return cov;
-  const f = 1 / (n - 1);
-  for (let i = 0; i < cov.length; i++) cov[i] = m2[i]! * f;
-  // exact symmetry (the rank-1 updates are symmetric up to rounding only)
-  for (let i = 0; i < d; i++) {
-    for (let j = 0; j < i; j++) {
-      const v = 0.5 * (cov[i * d + j]! + cov[j * d + i]!);
-      cov[i * d + j] = v;
-      cov[j * d + i] = v;
-    }
-  }
-  return cov;
 }

@@ -1,4 +1,5 @@
 import { MetricsError } from '../errors.js';
+import { instantiateKernels, SWEEP_ROWS, type WasmKernels } from './wasm-kernels.js';
 
 /**
  * Eigenvalues of symmetric matrices: Householder tridiagonalisation, then implicit QL on the
@@ -10,13 +11,23 @@ import { MetricsError } from '../errors.js';
  * matrix is overwritten. Householder tridiagonalisation, with each step's rank-2 update fused
  * with the next step's matrix-vector product (one sweep over the trailing triangle per column),
  * then implicit QL with Wilkinson shifts on the tridiagonal matrix. Values only: O(4/3·n³) flops.
+ * From n = {@link WASM_EIGEN_MIN} on, the sweep runs in the WebAssembly SIMD kernel on a copy of
+ * the matrix (then `a` is left as it was); the arithmetic is the same up to summation order.
  *
  * @returns The eigenvalues, unsorted.
  * @internal
  */
-export function symmetricEigenvaluesInPlace(a: Float64Array, n: number): Float64Array {
+export function symmetricEigenvaluesInPlace(input: Float64Array, n: number): Float64Array {
   const dd = new Float64Array(n);
   if (n === 0) return dd;
+  // the matrix, then 4 vectors of n (+ 4 slack values each: the kernel reads row quads)
+  const vecLen = n + 4;
+  const kern = n >= WASM_EIGEN_MIN ? instantiateKernels((n * n + 4 * vecLen) * 8) : null;
+  let a = input;
+  if (kern !== null) {
+    a = new Float64Array(kern.memory.buffer, 0, n * n);
+    a.set(input);
+  }
   // scale to max |a| = 1 to keep squares away from overflow and underflow
   let amax = 0;
   for (let i = 0; i < n; i++) {
@@ -36,10 +47,21 @@ export function symmetricEigenvaluesInPlace(a: Float64Array, n: number): Float64
     for (let j = 0; j <= i; j++) a[o + j] = a[o + j]! * sc;
   }
   const e = new Float64Array(n);
-  let v = new Float64Array(n);
-  let w = new Float64Array(n);
-  let vn = new Float64Array(n);
-  let pn = new Float64Array(n);
+  // the vectors and their byte addresses in the kernels' memory (-1 without kernels)
+  const vecs: Float64Array[] = [];
+  const addr: number[] = [];
+  for (let q = 0; q < 4; q++) {
+    if (kern !== null) {
+      const off = (n * n + q * vecLen) * 8;
+      vecs.push(new Float64Array(kern.memory.buffer, off, vecLen));
+      addr.push(off);
+    } else {
+      vecs.push(new Float64Array(vecLen));
+      addr.push(-1);
+    }
+  }
+  let [v, w, vn, pn] = vecs as [Float64Array, Float64Array, Float64Array, Float64Array];
+  let [av, aw, avn, apn] = addr as [number, number, number, number];
   for (let K = 0; K < n; K++) {
     // apply the pending update (v, w) of the previous step to column K (rows K..n-1)
     const vK = v[K]!;
@@ -72,6 +94,7 @@ export function symmetricEigenvaluesInPlace(a: Float64Array, n: number): Float64
     pn.fill(0, j0);
     if (tau !== 0) {
       let i = j0;
+      if (kern !== null) i = sweepWasm(kern, a, n, j0, av, aw, avn, apn, v, w, vn, pn);
       // four rows at a time: the vector loads are shared by the rows
       for (; i + 3 < n; i += 4) {
         const vi0 = v[i]!;
@@ -206,10 +229,63 @@ export function symmetricEigenvaluesInPlace(a: Float64Array, n: number): Float64
     const tw = w;
     w = pn;
     pn = tw;
+    const tav = av;
+    av = avn;
+    avn = tav;
+    const taw = aw;
+    aw = apn;
+    apn = taw;
   }
   tqlValues(dd, e, n);
   for (let i = 0; i < n; i++) dd[i] = dd[i]! * amax;
   return dd;
+}
+
+/** Size from which {@link symmetricEigenvaluesInPlace} uses the WebAssembly kernels. @internal */
+export const WASM_EIGEN_MIN = 48;
+
+/**
+ * The row quads of one sweep (see {@link symmetricEigenvaluesInPlace}): the kernel does the
+ * columns left of each quad, this the quads' 4×4 diagonal blocks. Returns the first row left
+ * (fewer than 4 remain).
+ */
+function sweepWasm(
+  kern: WasmKernels,
+  a: Float64Array,
+  n: number,
+  j0: number,
+  av: number,
+  aw: number,
+  avn: number,
+  apn: number,
+  v: Float64Array,
+  w: Float64Array,
+  vn: Float64Array,
+  pn: Float64Array,
+): number {
+  const R = SWEEP_ROWS;
+  const quads = Math.floor((n - j0) / R);
+  const iEnd = j0 + quads * R;
+  kern.sweep(0, n * 8, j0 * 8, j0, iEnd, av, aw, avn, apn);
+  for (let i = j0; i < iEnd; i += R) {
+    for (let r = 0; r < R; r++) {
+      const o = (i + r) * n;
+      const vr = v[i + r]!;
+      const wr = w[i + r]!;
+      const vnr = vn[i + r]!;
+      let acc = 0;
+      for (let q = 0; q < r; q++) {
+        const x = a[o + i + q]! - vr * w[i + q]! - wr * v[i + q]!;
+        a[o + i + q] = x;
+        acc += x * vn[i + q]!;
+        pn[i + q] = pn[i + q]! + x * vnr;
+      }
+      const xd = a[o + i + r]! - 2 * vr * wr;
+      a[o + i + r] = xd;
+      pn[i + r] = pn[i + r]! + acc + xd * vnr;
+    }
+  }
+  return iEnd;
 }
 
 /**

@@ -1,7 +1,13 @@
+import { packedGemm, rowMajorOperand } from './packed-gemm.js';
+
 /**
- * Dense float64 matrix products, written for V8: row-major `Float64Array`s, register- and
- * cache-blocked loops, no allocation inside the hot loops. Internal to the package.
+ * Dense float64 matrix products: row-major `Float64Array`s, on the WebAssembly SIMD kernel
+ * ({@link packedGemm}) from {@link WASM_GEMM_MIN} multiply-adds on, else register- and
+ * cache-blocked JavaScript loops written for V8. Internal to the package.
  */
+
+/** Multiply-adds (m·n·k) from which {@link gemmABt} uses the WebAssembly kernel. @internal */
+export const WASM_GEMM_MIN = 1 << 15;
 
 /** Options of {@link gemmABt}. @internal */
 export interface GemmOptions {
@@ -29,6 +35,14 @@ export function gemmABt(a: Float64Array, b: Float64Array, m: number, n: number, 
   const aUp = options.aUpper === true;
   const bUp = options.bUpper === true;
   const c = new Float64Array(m * n);
+  if (m * n * k >= WASM_GEMM_MIN) {
+    const opA = rowMajorOperand(a, m, k);
+    const opB = a === b && m === n ? 'same' : rowMajorOperand(b, n, k);
+    if (packedGemm({ data: c, offset: 0, ld: n }, m, n, k, opA, opB, { upper: sym, aUpper: aUp, bUpper: bUp })) {
+      if (sym) mirrorUpper(c, n);
+      return c;
+    }
+  }
   for (let k0 = 0; k0 < k; k0 += KB) {
     const k1 = Math.min(k, k0 + KB);
     for (let j0 = 0; j0 < n; j0 += JB) {
