@@ -59,8 +59,11 @@ export interface ImageAttributes {
 
 /** Hits over the prompts that ask for a thing (`total` 0: no prompt asked; `accuracy` is then null). @public */
 export interface AdherenceCount {
+  /** Prompts that asked for it and got it. */
   readonly correct: number;
+  /** Prompts that asked for it. */
   readonly total: number;
+  /** `correct / total`, or null when no prompt asked. */
   readonly accuracy: number | null;
 }
 

@@ -29,19 +29,29 @@ export const FASHION_SD_CLASS_NAMES: readonly string[] = Object.freeze([
  * @public
  */
 export interface FashionSdAttributesDoc {
+  /** Format version: 1. */
   readonly format: 1;
   /** The rules in words. */
   readonly description: string;
   /** Pixels (0..255) above this are foreground. */
   readonly foregroundThreshold: number;
+  /** The brightness words: [below the class median, at or above it]. */
   readonly brightnessWords: readonly [string, string];
+  /** The size words: [below the class median, at or above it]. */
   readonly sizeWords: readonly [string, string];
+  /** Per class, in label order. */
   readonly classes: readonly {
+    /** Class label (0..9). */
     readonly class: number;
+    /** Class name as prompts spell it. */
     readonly name: string;
+    /** Median foreground brightness (0..255) of the class's training images. */
     readonly brightnessMedian: number;
+    /** Median foreground area (0..1) of the class's training images. */
     readonly areaMedian: number;
+    /** 40th/60th brightness percentiles: training captions said dark below, light above. */
     readonly brightnessTrainBand: readonly [number, number];
+    /** 40th/60th area percentiles: training captions said small below, large above. */
     readonly areaTrainBand: readonly [number, number];
   }[];
 }
@@ -53,19 +63,32 @@ export interface FashionSdAttributesDoc {
  * @public
  */
 export interface FashionSdProvenance {
+  /** Format version: 1. */
   readonly format: 1;
+  /** The model's name. */
   readonly name: 'fashion-sd';
   /** When the export was written (ISO 8601). */
   readonly exported: string;
   /** `ema` or `raw` weights. */
   readonly weights: string;
+  /** The commands that trained and exported it. */
   readonly commands: Readonly<Record<string, string>>;
   /** VAE latent scaling factor (1 / std of the training latents, as SD computes it). */
   readonly scaling_factor: number;
   /** Per training stage (vae, clip, judge, unet): seed, step, total steps, parameters, metrics. */
   readonly stages: Readonly<Record<string, Readonly<Record<string, unknown>>>>;
   /** Every exported file: SHA-256 and size. */
-  readonly files: Readonly<Record<string, { readonly sha256: string; readonly bytes: number }>>;
+  readonly files: Readonly<
+    Record<
+      string,
+      {
+        /** Lowercase hex SHA-256. */
+        readonly sha256: string;
+        /** Size in bytes. */
+        readonly bytes: number;
+      }
+    >
+  >;
   /** Sum of the files' sizes. */
   readonly totalBytes: number;
   readonly [key: string]: unknown;

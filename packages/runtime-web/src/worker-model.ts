@@ -78,8 +78,11 @@ export interface WorkerModelOptions {
   readonly eagerPartials?: boolean;
   /** Extra `fetch` options for every request the worker makes (plain data only). */
   readonly requestInit?: {
+    /** Request headers (e.g. an authorization header). */
     readonly headers?: Record<string, string>;
+    /** `fetch`'s credentials mode. */
     readonly credentials?: RequestCredentials;
+    /** `fetch`'s cache mode. */
     readonly cache?: RequestCache;
   };
 }
@@ -104,7 +107,12 @@ export interface WorkerGenerateOptions extends Omit<GenerateOptions, 'sampler' |
    * Make one `ImageBitmap` per image in the worker (the model's range and crop, integer upscaling
    * `scale`) and transfer them with the samples (default `true`, scale 1); `false` for samples only.
    */
-  readonly images?: boolean | { readonly scale?: number };
+  readonly images?:
+    | boolean
+    | {
+        /** Integer upscaling of each image (1..64; default 1). */
+        readonly scale?: number;
+      };
 }
 
 /**
@@ -215,7 +223,12 @@ export class WorkerModel {
   /** The backend the worker's sessions run on. */
   readonly backend: WorkerBackendInfo;
   /** Backends that failed to start before this one, with why (e.g. WebGPU unavailable in the worker). */
-  readonly fallbacks: readonly { readonly name: string; readonly message: string }[];
+  readonly fallbacks: readonly {
+    /** The backend that did not start. */
+    readonly name: string;
+    /** Why it did not start. */
+    readonly message: string;
+  }[];
   /** MACs per sample of a full step and of a partial step per branch. */
   readonly costProfile: Model['costProfile'];
   /** Number of cache branches. */

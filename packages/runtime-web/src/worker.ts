@@ -1,5 +1,5 @@
 /**
- * `@flexiffusion/runtime-web/worker` — the worker side of {@link createWorkerModel}: call
+ * `@flexiffusion/runtime-web/worker` — the worker side of `createWorkerModel` (`@flexiffusion/runtime-web`): call
  * {@link serveModelWorker} in a dedicated Web Worker's module, with the backends that worker may
  * use, and the page drives it through `createWorkerModel`. Loading (fetch, graph cut, sessions) and
  * the denoising loop then run in the worker, so the page's main thread stays free.
@@ -89,14 +89,14 @@ async function bitmaps(batch: SampleBatch, model: Model, scale: number): Promise
 
 /**
  * Serve one model to the page from inside a dedicated Web Worker: answer the messages of
- * {@link createWorkerModel} (load, generate, abort, dispose). The model is loaded with
+ * `createWorkerModel` (`@flexiffusion/runtime-web`) (load, generate, abort, dispose). The model is loaded with
  * {@link loadModel} (fetch with byte progress, the core's folder import, the backends tried in the
  * page's order); each finished batch is posted with its samples' and latents' buffers and one
  * `ImageBitmap` per image in the transfer list, so they are moved to the page, not copied.
  *
  * @param options - `backends` (required): the factories by name; `scope` (default `globalThis`).
  * @returns A handle whose `close()` stops serving.
- * @throws {@link RuntimeError} `invalid-option` without backends. Failures of requests are posted
+ * @throws {@link @flexiffusion/runtime!RuntimeError} `invalid-option` without backends. Failures of requests are posted
  *   to the page, where they reject the request's promise.
  * @example
  * ```ts

@@ -28,7 +28,14 @@ export const PROTOCOL = 'flexiffusion/worker-model@1';
  */
 export interface WorkerBackendOptions {
   /** Where onnxruntime-web's files are served (`env.wasm.wasmPaths`); the page resolves relative URLs against itself first. */
-  readonly wasmPaths?: string | { readonly wasm?: string; readonly mjs?: string };
+  readonly wasmPaths?:
+    | string
+    | {
+        /** URL of the `.wasm` binary. */
+        readonly wasm?: string;
+        /** URL of the `.mjs` loader. */
+        readonly mjs?: string;
+      };
   /** WebAssembly threads (`env.wasm.numThreads`; more than one only where the worker is cross-origin isolated). */
   readonly numThreads?: number;
   /** onnxruntime's log level (default `error`). */
