@@ -1,4 +1,3 @@
-import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import {
   type AdherenceCount,
@@ -24,6 +23,7 @@ import { generationValues, modelOptions, options, qualityOptions, teacherGenerat
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
 import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
+import { sha256Hex } from '../internal/features.js';
 
 /** The options of `flexi eval`. */
 export const evalSpec = {
@@ -74,7 +74,7 @@ async function attributeRules(model: CliModel): Promise<PromptAttributeRules> {
   const bytes = await readModelFile(model, spec.file).catch((e: unknown) => {
     throw new CliError('bad-model', `flexi eval: cannot read ${file} (evaluation.attributes.file): ${e instanceof Error ? e.message : e}.`);
   });
-  if (spec.sha256 && createHash('sha256').update(bytes).digest('hex') !== spec.sha256) {
+  if (spec.sha256 && sha256Hex(bytes) !== spec.sha256) {
     throw new CliError('bad-model', `flexi eval: ${file} does not match the SHA-256 in evaluation.attributes.sha256 of the manifest.`);
   }
   try {

@@ -3,11 +3,11 @@
  * against the model's pipeline. Samples cycle through the prompts with their seeds (sample i:
  * prompt i mod P, seed seed + i), so the teacher and every candidate see the same pairs.
  */
-import { createHash } from 'node:crypto';
 import { readFile } from 'node:fs/promises';
 import { extname, join } from 'node:path';
 import { CliError, parseIntList } from './args.js';
 import type { CliModel } from './model.js';
+import { sha256Hex } from './features.js';
 
 /** One prompt of `--prompt` or `--prompts`, with its own negative prompt when the file gives one. */
 export interface PromptEntry {
@@ -201,7 +201,7 @@ export async function withDefaultPrompts(
       `flexi ${command}: the model's default prompt set ${file} (evaluation.prompts.file) cannot be read: ${why}.`,
     );
   }
-  if (spec.sha256 && createHash('sha256').update(bytes).digest('hex') !== spec.sha256) {
+  if (spec.sha256 && sha256Hex(bytes) !== spec.sha256) {
     throw new CliError('bad-model', `flexi ${command}: ${file} does not match the SHA-256 in evaluation.prompts.sha256 of the manifest.`);
   }
   let list: unknown;
