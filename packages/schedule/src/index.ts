@@ -2,7 +2,8 @@
  * The Flexiffusion schedule DSL: step kinds, segment-wise schedules and their text notation,
  * validation with positioned errors, execution plans (timesteps, caches, null modes), the cost
  * model, baseline schedules, search spaces, and the search contracts (ask/tell `Searcher`,
- * `Evaluator`, trials, Pareto front, `runSearch` with a pluggable trial store).
+ * `Evaluator`, trials, Pareto front, `runSearch` with a pluggable trial store, and
+ * `createGenerationalSearcher`, the shell of searchers that work in generations).
  *
  * Pure TypeScript with no runtime dependencies; every function is synchronous (except the
  * search loop) and returns plain frozen data.
@@ -48,3 +49,5 @@ export { paretoFront, bestTrial } from './search/pareto.js';
 export { MemoryTrialStore } from './search/memory-store.js';
 export { runSearch } from './search/run-search.js';
 export type { RunSearchOptions, SearchResult, SearchProgress, StopReason } from './search/run-search.js';
+export { createGenerationalSearcher } from './search/generational-searcher.js';
+export type { GenerationalSearcherOptions, GenerationalSnapshot } from './search/generational-searcher.js';

@@ -1,10 +1,11 @@
 import {
   ScheduleError,
+  createGenerationalSearcher,
   formatSchedule,
   scheduleFromSteps,
   scheduleSteps,
-  toSchedule,
   uniformSchedule,
+  type GenerationalSnapshot,
   type Schedule,
   type SearchContext,
   type Searcher,
@@ -70,18 +71,13 @@ export const AUTODIFFUSION_DEFAULTS: Readonly<Required<Omit<AutoDiffusionSearche
 });
 
 /**
- * The state of an {@link autoDiffusionSearcher}, as returned by `snapshot()`: plain JSON.
+ * The state of an {@link autoDiffusionSearcher}, as returned by `snapshot()`: plain JSON, the
+ * {@link GenerationalSnapshot} of `@flexiffusion/schedule` (`{ version: 1, generation, queue }`;
+ * the initial population counts as one generation).
  *
  * @public
  */
-export interface AutoDiffusionSnapshot {
-  /** Format version. */
-  readonly version: 1;
-  /** Generations made so far (the initial population counts as one). */
-  readonly generation: number;
-  /** Candidates of the current generation not yet proposed, in notation, in order. */
-  readonly queue: readonly string[];
-}
+export interface AutoDiffusionSnapshot extends GenerationalSnapshot {}
 
 /** Spaces up to this size are enumerated when random draws stop finding new candidates. */
 const ENUMERATE_LIMIT = 20_000n;
@@ -179,7 +175,9 @@ function genesOfKey(key: string): number[] | undefined {
  * All randomness comes from `ctx.rng`, so the searcher is deterministic for a given sequence of
  * contexts and resumes by replay (`runSearch` with a stored trial log). Its state — the current
  * generation's candidates not yet proposed — is JSON (`snapshot`/`restore`); at a generation
- * boundary a fresh searcher given the same history behaves identically.
+ * boundary a fresh searcher given the same history behaves identically. The queue, the
+ * generation count and the snapshot are those of `createGenerationalSearcher`
+ * (`@flexiffusion/schedule`), given the generation described above.
  *
  * @param options - k, population, selection and variation; see {@link AutoDiffusionSearcherOptions}
  *   and {@link AUTODIFFUSION_DEFAULTS}.
@@ -203,8 +201,6 @@ function genesOfKey(key: string): number[] | undefined {
  */
 export function autoDiffusionSearcher(options: AutoDiffusionSearcherOptions = {}): Searcher {
   const o = resolveOptions(options);
-  let queue: Schedule[] = [];
-  let generation = 0;
 
   const kFor = (ctx: SearchContext): number => {
     const T = ctx.space.steps;
@@ -334,50 +330,5 @@ export function autoDiffusionSearcher(options: AutoDiffusionSearcherOptions = {}
     return out;
   };
 
-  const searcher: Searcher = {
-    name: 'autodiffusion',
-    ask(ctx: SearchContext, count: number): readonly Schedule[] {
-      if (count <= 0) return [];
-      const tried = new Set(ctx.history.map((t) => t.schedule));
-      queue = queue.filter((s) => !tried.has(formatSchedule(s)) && ctx.space.contains(s) && ctx.cost(s).speedup >= ctx.minSpeedup);
-      if (queue.length === 0) {
-        queue = makeGeneration(ctx);
-        generation++;
-      }
-      return Object.freeze(queue.splice(0, count));
-    },
-    snapshot(): AutoDiffusionSnapshot {
-      return { version: 1, generation, queue: queue.map(formatSchedule) };
-    },
-    restore(state: unknown): void {
-      const s = state as Partial<AutoDiffusionSnapshot> | null;
-      const bad = (): ScheduleError =>
-        new ScheduleError(
-          'invalid-option',
-          `Invalid autodiffusion searcher state ${JSON.stringify(state)?.slice(0, 200)}: ` +
-            'expected { version: 1, generation: integer >= 0, queue: schedules in notation } from snapshot().',
-        );
-      if (
-        typeof s !== 'object' ||
-        s === null ||
-        s.version !== 1 ||
-        !Number.isSafeInteger(s.generation) ||
-        s.generation! < 0 ||
-        !Array.isArray(s.queue)
-      )
-        throw bad();
-      let q: Schedule[];
-      try {
-        q = s.queue.map((key) => {
-          if (typeof key !== 'string') throw bad();
-          return toSchedule(key);
-        });
-      } catch {
-        throw bad();
-      }
-      queue = q;
-      generation = s.generation!;
-    },
-  };
-  return Object.freeze(searcher);
+  return createGenerationalSearcher({ name: 'autodiffusion', makeGeneration });
 }

@@ -1,10 +1,12 @@
 import {
   ScheduleError,
+  createGenerationalSearcher,
   createSchedule,
   formatSchedule,
   nullStep,
   partialStep,
   toSchedule,
+  type GenerationalSnapshot,
   type Schedule,
   type SearchContext,
   type SearchSpace,
@@ -88,18 +90,13 @@ export const EVOLUTION_DEFAULTS: Readonly<Required<EvolutionarySearcherOptions>>
 });
 
 /**
- * The state of an {@link evolutionarySearcher}, as returned by `snapshot()`: plain JSON.
+ * The state of an {@link evolutionarySearcher}, as returned by `snapshot()`: plain JSON, the
+ * {@link GenerationalSnapshot} of `@flexiffusion/schedule` (`{ version: 1, generation, queue }`;
+ * the initial population counts as one generation).
  *
  * @public
  */
-export interface EvolutionarySnapshot {
-  /** Format version. */
-  readonly version: 1;
-  /** Generations made so far (the initial population counts as one). */
-  readonly generation: number;
-  /** Candidates of the current generation not yet proposed, in notation, in order. */
-  readonly queue: readonly string[];
-}
+export interface EvolutionarySnapshot extends GenerationalSnapshot {}
 
 /** Spaces up to this size are enumerated when sampling stops finding new feasible members. */
 const ENUMERATE_LIMIT = 20_000n;
@@ -172,7 +169,8 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
  * deterministic for a given sequence of contexts and resumes by replay. Its state — the current
  * generation's candidates not yet proposed — is JSON (`snapshot`/`restore`); at a generation
  * boundary a fresh searcher given the same history behaves identically, so it can also be
- * rebuilt from the history alone.
+ * rebuilt from the history alone. The queue, the generation count and the snapshot are those of
+ * `createGenerationalSearcher` (`@flexiffusion/schedule`), given the generation described above.
  *
  * @param options - Population, selection, variation and constraint handling; see
  *   {@link EvolutionarySearcherOptions} and {@link EVOLUTION_DEFAULTS}.
@@ -196,8 +194,6 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
 export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}): Searcher {
   const o = resolveOptions(options);
   const generationSize = o.mutants + o.crossovers;
-  let queue: Schedule[] = [];
-  let generation = 0;
   const parsed = new Map<string, Schedule | null>();
 
   const parse = (key: string, space: SearchSpace): Schedule | null => {
@@ -384,50 +380,5 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
     return out;
   };
 
-  const searcher: Searcher = {
-    name: 'evolutionary',
-    ask(ctx: SearchContext, count: number): readonly Schedule[] {
-      if (count <= 0) return [];
-      const tried = new Set(ctx.history.map((t) => t.schedule));
-      queue = queue.filter((s) => !tried.has(formatSchedule(s)) && ctx.space.contains(s) && feasible(ctx, s));
-      if (queue.length === 0) {
-        queue = makeGeneration(ctx);
-        generation++;
-      }
-      return Object.freeze(queue.splice(0, count));
-    },
-    snapshot(): EvolutionarySnapshot {
-      return { version: 1, generation, queue: queue.map(formatSchedule) };
-    },
-    restore(state: unknown): void {
-      const s = state as Partial<EvolutionarySnapshot> | null;
-      const bad = (): ScheduleError =>
-        new ScheduleError(
-          'invalid-option',
-          `Invalid evolutionary searcher state ${JSON.stringify(state)?.slice(0, 200)}: ` +
-            'expected { version: 1, generation: integer >= 0, queue: schedules in notation } from snapshot().',
-        );
-      if (
-        typeof s !== 'object' ||
-        s === null ||
-        s.version !== 1 ||
-        !Number.isSafeInteger(s.generation) ||
-        s.generation! < 0 ||
-        !Array.isArray(s.queue)
-      )
-        throw bad();
-      let q: Schedule[];
-      try {
-        q = s.queue.map((k) => {
-          if (typeof k !== 'string') throw bad();
-          return toSchedule(k);
-        });
-      } catch (e) {
-        throw e instanceof ScheduleError && e.code === 'invalid-option' ? e : bad();
-      }
-      queue = q;
-      generation = s.generation!;
-    },
-  };
-  return Object.freeze(searcher);
+  return createGenerationalSearcher({ name: 'evolutionary', makeGeneration });
 }
