@@ -17,25 +17,48 @@ export function cacheKey(parts) {
  * Features (and logits) of samples seeds [0, count) for a schedule, generating the missing chunks.
  * Labels are balanced: seed i gets label i mod numClasses. Returns Float32Arrays and timing of what
  * was generated in this call.
+ *
+ * Text-to-image models: `conditioning(seeds)` returns the request's conditions (e.g. `{ prompts }`)
+ * and `numClasses` the number of logits kept (the feature network's classes; the model has none).
+ * `extras` adds per-sample outputs computed from each generated chunk: `{ name, size, compute(r,
+ * seeds) → Float32Array(seeds.length × size) }`; they are stored after the logits and returned in
+ * `extras[name]`. Both enter the cache key only when given (`conditioningId` names the conditions).
  */
-export async function cachedFeatures({ dir, model, extractor, schedule, count, settings, logitsName, onChunk }) {
+export async function cachedFeatures({
+  dir,
+  model,
+  extractor,
+  schedule,
+  count,
+  settings,
+  logitsName,
+  onChunk,
+  conditioning,
+  conditioningId,
+  numClasses: classesOption,
+  extras = [],
+}) {
   const key = cacheKey({
     unet: model.manifest.unet.sha256,
     schedule: formatSchedule(schedule),
     settings,
     chunk: CHUNK,
     extractor: extractor.id,
+    ...(conditioning ? { conditioning: conditioningId } : {}),
+    ...(extras.length > 0 ? { extras: extras.map((e) => [e.name, e.size]) } : {}),
   });
   const folder = join(dir, key);
   await mkdir(folder, { recursive: true });
   await writeFile(join(folder, 'key.json'), JSON.stringify({ schedule: formatSchedule(schedule), settings }, null, 2));
   const dim = extractor.dim;
-  const numClasses = model.manifest.conditioning?.numClasses ?? 0;
+  const numClasses = classesOption ?? model.manifest.conditioning?.numClasses ?? 0;
   const features = new Float32Array(count * dim);
   const logits = numClasses > 0 ? new Float32Array(count * numClasses) : undefined;
+  const extraOut = Object.fromEntries(extras.map((e) => [e.name, new Float32Array(count * e.size)]));
+  const extraWidth = extras.reduce((s, e) => s + e.size, 0);
   let genMs = 0;
   let generated = 0;
-  const chunkBytes = CHUNK * (dim + numClasses) * 4;
+  const chunkBytes = CHUNK * (dim + numClasses + extraWidth) * 4;
   const fileOf = (start) => join(folder, `chunk-${String(start / CHUNK).padStart(5, '0')}.bin`);
   const cached = async (start) => {
     const file = fileOf(start);
@@ -52,14 +75,20 @@ export async function cachedFeatures({ dir, model, extractor, schedule, count, s
       if (again) return again;
       const seeds = Array.from({ length: CHUNK }, (_, i) => start + i);
       const labels = numClasses > 0 ? seeds.map((s) => s % numClasses) : undefined;
+      const condition = conditioning ? conditioning(seeds) : labels ? { labels } : { count: CHUNK };
       const t0 = performance.now();
-      const r = await model.generate({ schedule, seeds, ...(labels ? { labels } : { count: CHUNK }), ...settings });
+      const r = await model.generate({ schedule, seeds, ...condition, ...settings });
       genMs += performance.now() - t0;
       generated += CHUNK;
       const outs = await extractor.run(r.samples, r.shape, logits ? [extractor.spec.output, logitsName] : [extractor.spec.output]);
-      const buf = new Float32Array(CHUNK * (dim + numClasses));
+      const buf = new Float32Array(CHUNK * (dim + numClasses + extraWidth));
       buf.set(outs[extractor.spec.output].data, 0);
       if (logits) buf.set(outs[logitsName].data, CHUNK * dim);
+      let at = CHUNK * (dim + numClasses);
+      for (const e of extras) {
+        buf.set(await e.compute(r, seeds), at);
+        at += CHUNK * e.size;
+      }
       const bytes = Buffer.from(buf.buffer);
       await writeFile(`${file}.tmp.${process.pid}`, bytes);
       await rename(`${file}.tmp.${process.pid}`, file);
@@ -74,6 +103,11 @@ export async function cachedFeatures({ dir, model, extractor, schedule, count, s
     const all = new Float32Array(bytes.buffer, bytes.byteOffset, bytes.length / 4);
     features.set(all.subarray(0, n * dim), start * dim);
     if (logits) logits.set(all.subarray(CHUNK * dim, CHUNK * dim + n * numClasses), start * numClasses);
+    let at = CHUNK * (dim + numClasses);
+    for (const e of extras) {
+      extraOut[e.name].set(all.subarray(at, at + n * e.size), start * e.size);
+      at += CHUNK * e.size;
+    }
   };
   // Several processes may fill the same cache (e.g. the headline and rank benches side by side):
   // each takes the chunks nobody else is generating, then waits for the rest.
@@ -93,7 +127,7 @@ export async function cachedFeatures({ dir, model, extractor, schedule, count, s
     }
     pending = still;
   }
-  return { features, logits, genMs, generated };
+  return { features, logits, extras: extraOut, genMs, generated };
 }
 
 /** Takes a lock file; a lock whose process is gone is stale and taken over. */

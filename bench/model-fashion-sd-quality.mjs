@@ -26,9 +26,6 @@ import {
   fashionPreset,
   featureStats,
   fid,
-  ClipScorer,
-  clipPreset,
-  clipScore,
   OnnxFeatureExtractor,
   parsePromptAttributeRules,
   psnr,
@@ -36,10 +33,10 @@ import {
   toUint8Images,
 } from '@flexiffusion/metrics';
 import { fashionSdAttributes, fashionSdModelDir, fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
-import { ClipTokenizer } from '@flexiffusion/runtime';
 import { createSessionFactory, loadModel, saveImageGrid } from '@flexiffusion/runtime-node';
 import { fullSchedule } from '@flexiffusion/schedule';
 import * as ort from 'onnxruntime-node';
+import { openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
 
 const { values } = parseArgs({
   options: {
@@ -119,37 +116,7 @@ const out = await run(gen.samples, N);
 const predicted = argmax(out.logits.data, N);
 const adherence = scorePromptAdherence(toUint8Images(gen.samples, gen.shape, [-1, 1], m.image.crop), samplePrompts, rules, predicted);
 const fidTeacher = fid(featureStats(out.features.data, 128), ref);
-// the judge CLIP as `flexi eval` opens it: its declared image input (the model's 32×32×1 images in [−1, 1], no resize)
-const clipDir = join(model.location, m.evaluation.clip);
-const clipSessions = createSessionFactory({ threads });
-const clipFile = (...p) => new Uint8Array(readFileSync(join(clipDir, ...p)));
-const clipTok = ClipTokenizer.fromFiles(clipFile('tokenizer', 'vocab.json'), clipFile('tokenizer', 'merges.txt'));
-const preset = clipPreset({
-  image: { id: 'fashion-sd-judge-image', dim: 64, preprocess: { range: { from: [-1, 1], to: [-1, 1], clamp: true }, channels: 1 } },
-  text: { id: 'fashion-sd-judge-text', dim: 64, tokenType: 'int64' },
-});
-const scorer = new ClipScorer(
-  await clipSessions.create(clipFile('image_encoder', 'model.onnx')),
-  await clipSessions.create(clipFile('text_encoder', 'model.onnx')),
-  {
-    ...preset,
-    tokenize: (texts) => {
-      const L = clipTok.maxLength;
-      const ids = new Int32Array(texts.length * L);
-      const mask = new Int32Array(texts.length * L);
-      texts.forEach((t, i) => {
-        const row = clipTok.encode(t);
-        ids.set(row, i * L);
-        const end = row.indexOf(clipTok.eosId, 1);
-        mask.fill(1, i * L, i * L + (end < 0 ? L : end + 1));
-      });
-      return { inputIds: ids, attentionMask: mask, length: L };
-    },
-  },
-);
-const judge = {
-  score: async (x, dims, texts) => clipScore(await scorer.images.extract(x, dims), await scorer.embedTexts(texts), 64).mean,
-};
+const judge = await openFashionSdJudge(model, { threads });
 const clipTeacher = await judge.score(gen.samples, gen.shape, samplePrompts);
 
 // ---- real test images: captions from the rules, CLIP score; FID floor at N; real class accuracy

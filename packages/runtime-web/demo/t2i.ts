@@ -3,14 +3,18 @@
  * (createWorkerModel), a schedule picker (the teacher, DDIM-k and DeepCache baselines, the searched
  * schedules of docs/benchmarks.json for fashion-sd, a custom DSL string checked as it is typed), and
  * the teacher's and the fast schedule's images side by side from the same seeds, with the measured
- * milliseconds per image and the speed-up. Bundled by esbuild (demo/serve.mjs); the model is served
- * at ./models/fashion-sd/, onnxruntime-web at ./ort/, docs/ at ./docs/.
- * URL parameters: `backend` (auto | webgpu | wasm), `steps` (the teacher's T, default 25),
- * `count`, `prompt`, `schedule` (an option id or a DSL string), `warmup` (0 to skip the warm-up).
+ * milliseconds per image and the speed-up. The fast side runs with the option's sampler (a searched
+ * row's `sampler`; DDIM for the baselines and a custom schedule); the teacher is always DDIM with
+ * every step full at the fast schedule's own T (its length: a 50-step searched schedule is compared
+ * with DDIM-50). Bundled by esbuild (demo/serve.mjs); the model is served at ./models/fashion-sd/,
+ * onnxruntime-web at ./ort/, docs/ at ./docs/.
+ * URL parameters: `backend` (auto | webgpu | wasm), `steps` (T of the teacher and the baselines in
+ * the picker, default 25), `count`, `prompt`, `schedule` (an option id or a DSL string), `warmup`
+ * (0 to skip the warm-up).
  */
-import { scheduleCost } from '@flexiffusion/schedule';
+import { formatSchedule, fullSchedule, scheduleCost } from '@flexiffusion/schedule';
 import { createWorkerModel, type WorkerGenerateResult, type WorkerModel } from '../src/index.js';
-import { checkCustomSchedule, scheduleOptions, type ScheduleOption } from './schedule-options.js';
+import { SAMPLER_LABELS, checkCustomSchedule, scheduleOptions, type ScheduleOption } from './schedule-options.js';
 
 const $ = <T extends HTMLElement>(id: string): T => document.getElementById(id) as T;
 const params = new URLSearchParams(location.search);
@@ -114,24 +118,44 @@ function fillPicker(branches: number, benchmarks: unknown): void {
   onScheduleChange();
 }
 
+/** The fast side as chosen: the schedule, its T (length), the sampler to run it with, and its title. */
+interface Chosen {
+  readonly schedule: string;
+  readonly steps: number;
+  readonly sampler: ScheduleOption['sampler'];
+  readonly title: string;
+}
+
+/** The teacher for a fast schedule of T steps: DDIM-T, every step full. */
+const teacherSchedule = (steps: number): string => formatSchedule(fullSchedule(steps));
+
 /** The fast schedule chosen now, or null (with the message shown) when the custom text is invalid. */
-function chosenSchedule(): string | null {
+function chosenSchedule(): Chosen | null {
   const select = $('schedule-choice') as HTMLSelectElement;
   const custom = $('custom') as HTMLInputElement;
   const error = $('schedule-error');
   custom.hidden = select.value !== 'custom';
-  if (select.value !== 'custom') {
+  const accept = (c: Chosen | null): Chosen | null => {
     custom.removeAttribute('aria-invalid');
-    error.textContent = '';
     delete error.dataset['offset'];
-    return options.find((o) => o.id === select.value)?.schedule ?? null;
+    delete error.dataset['code'];
+    if (c && model && !model.samplers.includes(c.sampler)) {
+      // a benchmark row may name a sampler this runtime does not offer: say so rather than fail on Generate
+      error.textContent = `The sampler ${c.sampler} is not one of this model's (${model.samplers.join(', ')}).`;
+      error.dataset['code'] = 'unknown-sampler';
+      return null;
+    }
+    error.textContent = '';
+    return c;
+  };
+  if (select.value !== 'custom') {
+    const o = options.find((x) => x.id === select.value);
+    return accept(o ? { schedule: o.schedule, steps: o.steps, sampler: o.sampler, title: o.label } : null);
   }
   const check = checkCustomSchedule(custom.value, model?.branches ?? 3);
   if (check.ok) {
-    custom.removeAttribute('aria-invalid');
-    error.textContent = '';
-    delete error.dataset['offset'];
-    return check.schedule;
+    // a schedule typed in runs with DDIM, against the teacher at its own length
+    return accept({ schedule: check.schedule, steps: check.steps, sampler: 'ddim', title: `custom: ${check.schedule}` });
   }
   custom.setAttribute('aria-invalid', 'true');
   // the message, and a caret under the offending character when the parser gives its offset
@@ -143,13 +167,15 @@ function chosenSchedule(): string | null {
 }
 
 function onScheduleChange(): void {
-  const schedule = chosenSchedule();
+  const chosen = chosenSchedule();
   const text = $('schedule-text');
-  if (schedule && model) {
-    const c = scheduleCost(schedule, model.costProfile);
-    text.textContent = `${schedule} — ${c.counts.full} full, ${c.counts.partial} partial, ${c.counts.null} null steps, ${c.speedup.toFixed(2)}× fewer MACs than the teacher`;
+  if (chosen && model) {
+    const c = scheduleCost(chosen.schedule, model.costProfile);
+    text.textContent =
+      `${chosen.schedule} — T = ${chosen.steps}, ${SAMPLER_LABELS[chosen.sampler]}; ${c.counts.full} full, ${c.counts.partial} partial, ` +
+      `${c.counts.null} null steps, ${c.speedup.toFixed(2)}× fewer MACs than the teacher (DDIM-${chosen.steps}, every step full)`;
   } else text.textContent = '';
-  ($('generate') as HTMLButtonElement).disabled = schedule === null || model === null || running !== null;
+  ($('generate') as HTMLButtonElement).disabled = chosen === null || model === null || running !== null;
 }
 
 function show(col: HTMLElement, r: WorkerGenerateResult, title: string, meta: string): void {
@@ -167,12 +193,6 @@ function show(col: HTMLElement, r: WorkerGenerateResult, title: string, meta: st
     bitmap.close();
     grid.append(c);
   }
-}
-
-function fastTitle(schedule: string): string {
-  const select = $('schedule-choice') as HTMLSelectElement;
-  if (select.value === 'custom') return `custom: ${schedule}`;
-  return select.selectedOptions[0]?.text ?? schedule;
 }
 
 async function generate(): Promise<void> {
@@ -193,11 +213,12 @@ async function generate(): Promise<void> {
       seeds: Array.from({ length: count }, (_, i) => seed0 + i),
       guidanceScale,
     };
-    const teacher = options.find((o) => o.id === 'teacher')!.schedule;
+    // the reference at the fast schedule's own T: DDIM, every step full
+    const T = fast.steps;
     const runs = [
-      { col: $('teacher'), title: `Teacher — DDIM-${STEPS}, every step full`, schedule: teacher },
-      { col: $('fast'), title: `Fast — ${fastTitle(fast)}`, schedule: fast },
-    ];
+      { col: $('teacher'), title: `Teacher — DDIM-${T}, every step full`, schedule: teacherSchedule(T), sampler: 'ddim', teacher: true },
+      { col: $('fast'), title: `Fast — ${fast.title}`, schedule: fast.schedule, sampler: fast.sampler, teacher: false },
+    ] as const;
     for (const { col } of runs) {
       col.querySelector('.meta')!.textContent = '';
       col.querySelector('.grid')!.replaceChildren();
@@ -210,6 +231,7 @@ async function generate(): Promise<void> {
       const r = await m.generate({
         ...request,
         schedule: run.schedule,
+        sampler: run.sampler,
         batchSize: count,
         signal,
         onProgress: (e) => e.phase === 'sample' && status(`Generating: ${run.title} — evaluation ${e.completed} of ${total}`, 'running'),
@@ -220,14 +242,16 @@ async function generate(): Promise<void> {
         run.col,
         r,
         run.title,
-        `${ms.toFixed(0)} ms per image on ${m.backend.name} · ${cost.counts.full} full, ${cost.counts.partial} partial, ${cost.counts.null} null steps · ` +
-          (run.schedule === teacher ? 'the reference' : `${cost.speedup.toFixed(2)}× fewer MACs than the teacher`),
+        `${ms.toFixed(0)} ms per image on ${m.backend.name} · ${SAMPLER_LABELS[run.sampler]}, T = ${T} · ` +
+          `${cost.counts.full} full, ${cost.counts.partial} partial, ${cost.counts.null} null steps · ` +
+          (run.teacher ? 'the reference' : `${cost.speedup.toFixed(2)}× fewer MACs than the teacher`),
       );
       run.col.dataset['msPerImage'] = String(ms);
     }
     const speedup = perImage[0]! / perImage[1]!;
     $('speedup').textContent =
-      `Measured speed-up of the fast schedule: ${speedup.toFixed(2)}× (${perImage[0]!.toFixed(0)} → ${perImage[1]!.toFixed(0)} ms per image, ${m.backend.description}, same prompt and seeds).`;
+      `Measured speed-up of the fast schedule: ${speedup.toFixed(2)}× (${perImage[0]!.toFixed(0)} → ${perImage[1]!.toFixed(0)} ms per image against DDIM-${T}, ` +
+      `${m.backend.description}, same prompt and seeds).`;
     $('speedup').dataset['value'] = String(speedup);
     status(`Done: ${count} image${count === 1 ? '' : 's'} per schedule.`, 'done');
   } catch (e) {

@@ -1,0 +1,464 @@
+#!/usr/bin/env node
+// The headline on the text-to-image latent model (issue 19 part B): @flexiffusion/model-fashion-sd
+// with its default prompt set (sample i: seed i, prompt i mod 200), a DDIM-50 teacher at the model's
+// guidance. Rows: the teacher; DDIM-k, DPM-Solver++-k and UniPC-k; DeepCache uniform; Flexiffusion's
+// evolutionary search (the free form) with DPM-Solver++ 2M candidates (or others: --search-samplers)
+// at MAC targets.
+// Every row: MAC and measured wall-clock speed-up (the text encoder and the VAE decoder included,
+// and their time reported apart), FID of the decoded samples against the 10,000 test images
+// (fashion feature network) at --fid-samples, CLIP score (the model's judge CLIP) and its change vs
+// the teacher, class / brightness / size accuracy (the prompt's words, by the model's attribute
+// rules), rFID against the teacher at --search-samples, with a paired bootstrap over the seeds.
+//
+//   npm run bench:headline -- --model fashion-sd [--fid-samples 5000] [--search-samples 64]
+//        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
+//        [--threads N] [--rows REGEX]
+//        [--fill-only] [--quick] [--write]
+//
+// Resumable like bench/headline.mjs: searches keep their trials in a FileTrialStore, row features
+// are cached in chunks of 100 seeds under bench/.cache/ (several processes may fill side by side:
+// e.g. one `--rows '^(DDIM|DPM|UniPC|Deep)' --fill-only --threads 1` beside the main run).
+// --write writes docs/benchmarks-fashion-sd.json, replaces the fashion-sd rows of
+// docs/benchmarks.json (each row has `model`) and the "headline-fashion-sd" section of
+// docs/benchmarks.md.
+import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  OnnxFeatureExtractor,
+  clipScore,
+  createMemoryStatsCache,
+  createRfidEvaluator,
+  deserializeStats,
+  fashionPreset,
+  featureStats,
+  fid,
+  frechetDistance,
+  measureImageAttributes,
+  parsePromptAttributeRules,
+  promptTarget,
+  toUint8Images,
+} from '@flexiffusion/metrics';
+import { fashionSdAttributes, fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
+import { FileTrialStore, createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
+import {
+  createRng,
+  createSearchSpace,
+  deepCacheSchedule,
+  formatSchedule,
+  fullSchedule,
+  parseSchedule,
+  runSearch,
+  scheduleCost,
+  uniformSchedule,
+} from '@flexiffusion/schedule';
+import { evolutionarySearcher } from '@flexiffusion/search-evo';
+import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
+import { JUDGE_DIM, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
+import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    model: { type: 'string', default: 'fashion-sd' },
+    quick: { type: 'boolean', default: false },
+    targets: { type: 'string' },
+    trials: { type: 'string' },
+    'search-samples': { type: 'string' },
+    'fid-samples': { type: 'string' },
+    ks: { type: 'string' },
+    'search-samplers': { type: 'string', default: 'dpmpp-2m' },
+    threads: { type: 'string' },
+    rows: { type: 'string' },
+    'fill-only': { type: 'boolean', default: false },
+    write: { type: 'boolean', default: false },
+  },
+});
+if (args.model !== 'fashion-sd') throw new Error(`bench/headline-t2i.mjs --model "${args.model}": expected fashion-sd`);
+const quick = args.quick;
+const T = 50;
+const targets = (args.targets ?? (quick ? '3' : '3,4,5')).split(',').map(Number);
+const trials = Number(args.trials ?? (quick ? 6 : 40));
+const searchSamples = Number(args['search-samples'] ?? (quick ? 16 : 64));
+const fidSamples = Number(args['fid-samples'] ?? (quick ? 100 : 5000));
+const ks = (args.ks ?? (quick ? '10' : '17,12,10')).split(',').map(Number);
+const threads = Number(args.threads ?? cpus().length);
+const section = quick ? 'headline-fashion-sd-quick' : 'headline-fashion-sd';
+const log = (s) => process.stderr.write(`${s}\n`);
+const root = join(import.meta.dirname, '.cache');
+
+const model = await loadModel('fashion-sd', { threads });
+const m = model.manifest;
+const guidance = m.conditioning.defaultGuidanceScale;
+const prompts = fashionSdPrompts();
+const promptOf = (seed) => prompts[seed % prompts.length];
+const rules = parsePromptAttributeRules(fashionSdAttributes());
+const settings = { guidanceScale: guidance, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
+const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
+const samplerLabel = { ddim: 'DDIM', 'dpmpp-2m': 'DPM-Solver++', unipc: 'UniPC' };
+const teacher = fullSchedule(T);
+const profile = model.costProfile;
+const session = await createSessionFactory({ threads }).create(new Uint8Array(await readFile(join(model.location, m.featureNetwork.file))));
+const extractor = new OnnxFeatureExtractor(session, fashionPreset());
+const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, m.referenceStats.file))));
+const dim = extractor.dim;
+const judge = await openFashionSdJudge(model, { threads });
+
+let rowFilter;
+if (args.rows !== undefined) {
+  try {
+    rowFilter = new RegExp(args.rows);
+  } catch (e) {
+    throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
+  }
+}
+
+// --- searches: the free form with the --search-samplers candidates (the teacher stays
+// DDIM-50), rFID at searchSamples on the first prompts of the default set
+const seeds = Array.from({ length: searchSamples }, (_, i) => i);
+const teacherCache = createMemoryStatsCache();
+const evaluatorFor = (sampler) =>
+  createRfidEvaluator({
+    generate: async (schedule, req) => {
+      const r = await model.generate({
+        schedule,
+        seeds: req.seeds,
+        prompts: req.prompts,
+        ...(schedule === teacher ? settings : settingsFor(sampler)),
+        ...(req.signal ? { signal: req.signal } : {}),
+      });
+      return { data: r.samples, dims: [...r.shape] };
+    },
+    extractor,
+    teacher,
+    seeds,
+    prompts: seeds.map(promptOf),
+    costProfile: profile,
+    cache: teacherCache,
+    modelId: m.unet.sha256,
+    sampler: settings,
+  });
+const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
+const found = [];
+for (const target of targets) {
+  for (const sampler of args['search-samplers'].split(',')) {
+    if (!(sampler in samplerLabel)) throw new Error(`--search-samplers entry "${sampler}": expected ${Object.keys(samplerLabel).join(', ')}`);
+    const label = `Flexiffusion, 'free' form + ${samplerLabel[sampler]}`;
+    // --rows: only the searches whose rows are measured
+    if (rowFilter && !rowFilter.test(`${label} ≥${target}×`)) continue;
+    const runSettings = settingsFor(sampler);
+    const dir = join(
+      root,
+      'headline-fashion-sd',
+      cacheKey({ target, trials, searchSamples, settings: runSettings, space: space.describe(), unet: m.unet.sha256 }),
+    );
+    await mkdir(dir, { recursive: true });
+    const t0 = performance.now();
+    const r = await runSearch({
+      space,
+      searcher: evolutionarySearcher(),
+      evaluator: evaluatorFor(sampler),
+      costProfile: profile,
+      trials,
+      minSpeedup: target,
+      batchSize: 4,
+      seed: 0,
+      store: new FileTrialStore(dir),
+      meta: { searchSamples, settings: runSettings, prompts: 'default' },
+      onProgress: (p) =>
+        log(
+          `  ${label} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`,
+        ),
+    });
+    const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
+    log(`${label} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
+    if (r.best) found.push({ method: `${label} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
+  }
+}
+
+// --- rows
+let rows = [{ method: `teacher DDIM-${T}`, schedule: teacher, searchSeconds: 0, sampler: 'ddim' }];
+for (const sampler of ['ddim', 'dpmpp-2m', 'unipc'])
+  for (const k of ks) rows.push({ method: `${samplerLabel[sampler]}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
+for (const N of [3, 5])
+  rows.push({ method: `DeepCache-N${N}-b0`, schedule: deepCacheSchedule(T, N, 0), searchSeconds: 0, sampler: 'ddim' });
+rows.push(...found);
+let left = [];
+if (args.rows !== undefined) {
+  left = rows.filter((r) => r.schedule !== teacher && !rowFilter.test(r.method)).map((r) => r.method);
+  rows = rows.filter((r) => r.schedule === teacher || rowFilter.test(r.method));
+  log(
+    `--rows: ${rows.length - 1} rows: ${rows
+      .slice(1)
+      .map((r) => r.method)
+      .join(', ')}`,
+  );
+}
+
+// per sample: the feature network's features and logits, the judge's image embedding, brightness and area
+const extras = [
+  { name: 'clip', size: JUDGE_DIM, compute: (r) => judge.embedImages(r.samples, r.shape) },
+  {
+    name: 'attributes',
+    size: 2,
+    compute: (r) => {
+      const u8 = toUint8Images(r.samples, r.shape, [-1, 1], m.image.crop);
+      const out = new Float32Array(u8.length * 2);
+      u8.forEach((img, i) => {
+        const a = measureImageAttributes(img, rules);
+        out[2 * i] = a.brightness;
+        out[2 * i + 1] = a.area;
+      });
+      return out;
+    },
+  },
+];
+const rowFeatures = (row) =>
+  cachedFeatures({
+    dir: join(root, 'features'),
+    model,
+    extractor,
+    schedule: row.schedule,
+    count: fidSamples,
+    settings: settingsFor(row.sampler),
+    logitsName: 'logits',
+    numClasses: 10,
+    conditioning: (s) => ({ prompts: s.map(promptOf) }),
+    conditioningId: `default prompts ${m.evaluation.prompts.sha256}`,
+    extras,
+    onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`),
+  });
+if (args['fill-only']) {
+  for (const row of rows) {
+    const t0 = performance.now();
+    await rowFeatures(row);
+    log(`${row.method}: ${fidSamples} samples cached (${((performance.now() - t0) / 1000).toFixed(0)} s)`);
+  }
+  await model.dispose();
+  process.exit(0);
+}
+
+// --- timing: 32 samples, the full pipeline; the progress events split the text encoder, the
+// denoising loop and the VAE decoder
+const timeSeeds = Array.from({ length: 32 }, (_, i) => i);
+const timeOnce = async (schedule, sampler) => {
+  const t0 = performance.now();
+  let first;
+  let decode;
+  let events = 0;
+  await model.generate({
+    schedule,
+    seeds: timeSeeds,
+    prompts: timeSeeds.map(promptOf),
+    ...settingsFor(sampler),
+    batchSize: 32,
+    onProgress: (e) => {
+      const t = performance.now();
+      if (e.phase === 'sample') {
+        events++;
+        first ??= t;
+      } else if (e.phase === 'decode') decode = t;
+    },
+  });
+  const end = performance.now();
+  const step = events > 1 ? (decode - first) / (events - 1) : 0;
+  const text = Math.max(0, first - t0 - step);
+  return { total: (end - t0) / 32, fixed: (text + (end - decode)) / 32 };
+};
+const teacherBest = [];
+const measureWall = async (schedule, sampler) => {
+  await timeOnce(schedule, sampler);
+  let row = { total: Infinity };
+  let refT = { total: Infinity };
+  for (let i = 0; i < 3; i++) {
+    const a = await timeOnce(schedule, sampler);
+    if (a.total < row.total) row = a;
+    const b = await timeOnce(teacher, 'ddim');
+    if (b.total < refT.total) refT = b;
+  }
+  teacherBest.push(refT.total);
+  return { speedup: refT.total / row.total, msPerImage: row.total, fixedMs: row.fixed, teacherMs: refT.total };
+};
+
+// --- measure every row
+const textEmb = await judge.embedTexts(prompts);
+const clipScores = (emb, n) => {
+  const txt = new Float32Array(n * JUDGE_DIM);
+  for (let i = 0; i < n; i++)
+    txt.set(textEmb.subarray((i % prompts.length) * JUDGE_DIM, ((i % prompts.length) + 1) * JUDGE_DIM), i * JUDGE_DIM);
+  return clipScore(emb.subarray(0, n * JUDGE_DIM), txt, JUDGE_DIM).perSample;
+};
+const targetsOf = Array.from({ length: fidSamples }, (_, i) => promptTarget(promptOf(i), rules));
+const accuracies = (f) => {
+  const c = { cls: 0, bri: 0, briN: 0, size: 0, sizeN: 0 };
+  targetsOf.forEach((t, i) => {
+    let arg = 0;
+    for (let j = 1; j < 10; j++) if (f.logits[i * 10 + j] > f.logits[i * 10 + arg]) arg = j;
+    if (arg === t.classIndex) c.cls++;
+    const cls = rules.classes[t.classIndex];
+    const [b, a] = [f.extras.attributes[2 * i], f.extras.attributes[2 * i + 1]];
+    if (t.brightness !== null) {
+      c.briN++;
+      if ((b < cls.brightnessMedian ? 0 : 1) === t.brightness) c.bri++;
+    }
+    if (t.size !== null) {
+      c.sizeN++;
+      if ((a < cls.areaMedian ? 0 : 1) === t.size) c.size++;
+    }
+  });
+  return { classAccuracy: c.cls / fidSamples, brightnessAccuracy: c.bri / c.briN, sizeAccuracy: c.size / c.sizeN };
+};
+const out = [];
+const kept = [];
+let teacherF;
+for (const row of rows) {
+  const f = await rowFeatures(row);
+  teacherF ??= f;
+  const n = searchSamples * dim;
+  const rfid = frechetDistance(featureStats(f.features.subarray(0, n), dim), featureStats(teacherF.features.subarray(0, n), dim));
+  const clip = clipScores(f.extras.clip, fidSamples);
+  const fidValue = fid(featureStats(f.features, dim), ref);
+  kept.push({ features: f.features, clip });
+  const wall = row.schedule === teacher ? undefined : await measureWall(row.schedule, row.sampler);
+  const mean = clip.reduce((s, v) => s + v, 0) / clip.length;
+  out.push({
+    model: 'fashion-sd',
+    method: row.method,
+    schedule: formatSchedule(row.schedule),
+    sampler: row.sampler,
+    macSpeedup: scheduleCost(row.schedule, profile).speedup,
+    wallSpeedup: wall?.speedup ?? 1,
+    msPerImage: wall?.msPerImage,
+    textAndVaeMsPerImage: wall?.fixedMs,
+    fid: fidValue,
+    clipScore: mean,
+    ...accuracies(f),
+    rfid,
+    searchSeconds: row.searchSeconds,
+  });
+  log(
+    `${row.method}: ${out.at(-1).macSpeedup.toFixed(2)}× MACs, ${out.at(-1).wallSpeedup.toFixed(2)}× wall, FID ${fidValue.toFixed(3)}, CLIP ${mean.toFixed(2)}`,
+  );
+}
+// the teacher's own wall-clock split (best of 3 after a warm-up)
+{
+  await timeOnce(teacher, 'ddim');
+  let best = { total: Infinity };
+  for (let i = 0; i < 3; i++) {
+    const a = await timeOnce(teacher, 'ddim');
+    if (a.total < best.total) best = a;
+  }
+  out[0].msPerImage = best.total;
+  out[0].textAndVaeMsPerImage = best.fixed;
+}
+const t0fid = out[0].fid;
+const t0clip = out[0].clipScore;
+for (const r of out) {
+  r.fidDegradationPct = ((r.fid - t0fid) / t0fid) * 100;
+  r.clipChangePct = ((r.clipScore - t0clip) / t0clip) * 100;
+}
+
+// --- paired bootstrap over the seeds (the same resampled seeds for every row)
+const B = quick ? 10 : 50;
+const bootFid = kept.map(() => new Float64Array(B));
+const bootClip = kept.map(() => new Float64Array(B));
+{
+  const rng = createRng(7);
+  const tmp = new Float32Array(fidSamples * dim);
+  for (let b = 0; b < B; b++) {
+    const idx = Array.from({ length: fidSamples }, () => Math.floor(rng.next() * fidSamples));
+    kept.forEach((k, r) => {
+      let s = 0;
+      idx.forEach((j, i) => {
+        tmp.set(k.features.subarray(j * dim, (j + 1) * dim), i * dim);
+        s += k.clip[j];
+      });
+      bootFid[r][b] = fid(featureStats(tmp, dim), ref);
+      bootClip[r][b] = s / fidSamples;
+    });
+  }
+}
+const sd = (xs) => {
+  const mu = xs.reduce((a, v) => a + v, 0) / xs.length;
+  return Math.sqrt(xs.reduce((a, v) => a + (v - mu) ** 2, 0) / (xs.length - 1));
+};
+out.forEach((r, i) => {
+  r.fidChangeSdPct = (sd(Array.from(bootFid[i], (v, b) => v - bootFid[0][b])) / t0fid) * 100;
+  r.clipChangeSdPct = (sd(Array.from(bootClip[i], (v, b) => v - bootClip[0][b])) / t0clip) * 100;
+});
+
+const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
+const pm = (x, d = 1) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), d)}`;
+const pct = (x) => `${fmt(x * 100, 1)}%`;
+const bestOf = (pred) => {
+  const ok = out.filter((r) => pred(r) && r.fidDegradationPct < 5 && Math.abs(r.clipChangePct) <= 1);
+  return ok.length === 0 ? undefined : ok.reduce((a, b) => (b.wallSpeedup > a.wallSpeedup ? b : a));
+};
+const families = [
+  ['Flexiffusion', (r) => r.method.startsWith('Flexiffusion')],
+  ['DDIM-k', (r) => /^DDIM-\d+$/.test(r.method)],
+  ['DPM-Solver++-k', (r) => /^DPM-Solver\+\+-\d+$/.test(r.method)],
+  ['UniPC-k', (r) => /^UniPC-\d+$/.test(r.method)],
+  ['DeepCache', (r) => r.method.startsWith('DeepCache')],
+];
+const summary = families
+  .filter(([, pred]) => out.some(pred))
+  .map(([name, pred]) => {
+    const r = bestOf(pred);
+    return r
+      ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${pm(r.clipChangePct, 2)}% |`
+      : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
+  });
+const table = [
+  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at rFID@${searchSamples}, the free form (segments of 2, 5, 10), candidates with the named sampler, the teacher DDIM-${T}.`,
+  '',
+  `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, 3 rounds after a warm-up, best of each side. "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
+  '',
+  ...(left.length > 0 ? [`Rows: those matching \`${args.rows}\`. Not measured in this run: ${left.join(', ')}.`, ''] : []),
+  '| method | sampler | MAC speed-up | wall speed-up | ms / image | text + VAE ms | FID | FID change | CLIP | CLIP change | class acc. | brightness acc. | size acc. | rFID | search (s) | schedule |',
+  '| --- | --- | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | ---: | --- |',
+  ...out.map(
+    (r) =>
+      `| ${r.method} | ${samplerLabel[r.sampler]} | ${fmt(r.macSpeedup)} | ${fmt(r.wallSpeedup)} | ${fmt(r.msPerImage, 1)} | ${fmt(r.textAndVaeMsPerImage, 1)} | ${fmt(r.fid, 3)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${fmt(r.clipScore)} | ${pm(r.clipChangePct, 2)}% ± ${fmt(r.clipChangeSdPct, 2)} | ${pct(r.classAccuracy)} | ${pct(r.brightnessAccuracy)} | ${pct(r.sizeAccuracy)} | ${fmt(r.rfid, 3)} | ${fmt(r.searchSeconds, 0)} | \`${(r.schedule.length > 60 ? `${r.schedule.slice(0, 57)}…` : r.schedule).replaceAll('|', '\\|')}\` |`,
+  ),
+  '',
+  '### Fastest row under 5% FID degradation with CLIP within 1% of the teacher, per method',
+  '',
+  '| methods | row | wall speed-up | MAC speed-up | FID change | CLIP change |',
+  '| --- | --- | ---: | ---: | ---: | ---: |',
+  ...summary,
+].join('\n');
+console.log(table);
+
+if (args.write) {
+  const docs = join(BENCHMARKS_MD, '..');
+  const meta = {
+    model: 'fashion-sd',
+    machine: cpus()[0].model.trim(),
+    cores: cpus().length,
+    threads,
+    teacher: `DDIM-${T}`,
+    guidance,
+    fidSamples,
+    searchSamples,
+    trials,
+    ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}),
+  };
+  const own = `benchmarks-${section.replace('headline-', '')}.json`;
+  await writeFile(join(docs, `${own}.tmp`), `${JSON.stringify({ ...meta, rows: out }, null, 2)}\n`);
+  await rename(join(docs, `${own}.tmp`), join(docs, own));
+  if (!quick && args.rows === undefined) {
+    // docs/benchmarks.json holds every model's rows (the demo reads the fashion-sd ones)
+    const all = JSON.parse(await readFile(join(docs, 'benchmarks.json'), 'utf8'));
+    all.rows = [...all.rows.filter((r) => r.model !== 'fashion-sd'), ...out];
+    all.models = { ...(all.models ?? {}), 'fashion-sd': meta };
+    await writeFile(join(docs, 'benchmarks.json.tmp'), `${JSON.stringify(all, null, 2)}\n`);
+    await rename(join(docs, 'benchmarks.json.tmp'), join(docs, 'benchmarks.json'));
+  }
+  const title = quick
+    ? 'Headline on the text-to-image model (quick smoke run — too few samples to mean much)'
+    : 'Headline on the text-to-image model: fashion-sd';
+  await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).join(' ')}`);
+  log(`wrote docs/${own}, docs/benchmarks.json (fashion-sd rows) and docs/benchmarks.md (${section})`);
+}
+await model.dispose();

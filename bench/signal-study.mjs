@@ -1,0 +1,226 @@
+#!/usr/bin/env node
+// Which cheap quality signal ranks schedules like FID@5000? (issue 19 part A item 1.) The ground
+// truth is the FID against the test images at the headline's sample count, as recorded in
+// docs/benchmarks.json by bench/headline.mjs (pixel model, both samplers) and by
+// bench/headline-t2i.mjs (the text-to-image model, held out: nothing is tuned on it). Each
+// candidate signal is computed at N samples on the same seeds (and labels / prompts) as the
+// headline: the generated features are cached under bench/.cache/ like the headline's.
+//
+// Signals (lower = better for all): rFID@N (vs the teacher's images of the same seeds, the paper's
+// signal), paired KID@N vs the teacher, −PSNR vs the teacher (pixel model only: the images are
+// kept), FID vs the data at N (the model's reference statistics, paired seeds), and the mixes
+// α·rFID@N + (1 − α)·(FID_data@N − the teacher's FID_data@N).
+// Time of a signal: N × the row's time per sample (the teacher's measured ms per sample divided by
+// the row's recorded wall-clock speed-up) + the measured metric time, against the same for
+// FID@5000.
+//
+//   npm run build && node bench/signal-study.mjs [--ns 32,64,128,256] [--threads N] [--write]
+import { readFile } from 'node:fs/promises';
+import { cpus } from 'node:os';
+import { join } from 'node:path';
+import { parseArgs } from 'node:util';
+import {
+  OnnxFeatureExtractor,
+  deserializeStats,
+  fashionPreset,
+  featureStats,
+  fid,
+  frechetDistance,
+  kernelInceptionDistance,
+  psnr,
+} from '@flexiffusion/metrics';
+import { fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
+import { createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
+import { parseSchedule } from '@flexiffusion/schedule';
+import { writeSection } from './lib-benchmarks-md.mjs';
+import { cachedFeatures, spearman } from './lib-feature-cache.mjs';
+
+const { values: args } = parseArgs({
+  options: {
+    ns: { type: 'string', default: '32,64,128,256' },
+    threads: { type: 'string' },
+    write: { type: 'boolean', default: false },
+  },
+});
+const ns = args.ns.split(',').map(Number);
+const nMax = Math.max(...ns);
+const threads = Number(args.threads ?? cpus().length);
+const log = (s) => process.stderr.write(`${s}\n`);
+const docs = join(import.meta.dirname, '..', 'docs');
+const bench = JSON.parse(await readFile(join(docs, 'benchmarks.json'), 'utf8'));
+const ALPHAS = [0.25, 0.5, 0.75];
+
+/** Every signal of one model's rows; `pixels` keeps the images for PSNR. */
+async function study(name, rows, { pixels, fidSamples, conditioning, conditioningId, settingsOf, numClasses, extras, teacherMs }) {
+  const model = await loadModel(name, { threads });
+  const m = model.manifest;
+  const session = await createSessionFactory({ threads }).create(
+    new Uint8Array(await readFile(join(model.location, m.featureNetwork.file))),
+  );
+  const extractor = new OnnxFeatureExtractor(session, fashionPreset());
+  const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, m.referenceStats.file))));
+  const dim = extractor.dim;
+  const image = pixels ? [{ name: 'image', size: 1024, compute: (r) => r.samples }] : [];
+  const get = (row, count) =>
+    cachedFeatures({
+      dir: join(import.meta.dirname, '.cache', 'features'),
+      model,
+      extractor,
+      schedule: parseSchedule(row.schedule),
+      count,
+      settings: settingsOf(row.sampler),
+      logitsName: 'logits',
+      ...(numClasses ? { numClasses } : {}),
+      ...(conditioning ? { conditioning, conditioningId } : {}),
+      extras: [...extras, ...image],
+      onChunk: (d, n) => log(`  ${name} ${row.method}: ${d}/${n}`),
+    });
+  // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's cache
+  const count = pixels ? nMax : fidSamples;
+  const teacherRow = rows.find((r) => r.method.startsWith('teacher'));
+  const t = await get(teacherRow, count);
+  const teacherData = Object.fromEntries(ns.map((n) => [n, fid(featureStats(t.features.subarray(0, n * dim), dim), ref)]));
+  const out = [];
+  for (const row of rows) {
+    if (row === teacherRow) continue;
+    const f = await get(row, count);
+    const s = { method: row.method, sampler: row.sampler, fid: row.fid, signals: {}, ms: {} };
+    for (const n of ns) {
+      const a = f.features.subarray(0, n * dim);
+      const b = t.features.subarray(0, n * dim);
+      let t0 = performance.now();
+      const rfid = frechetDistance(featureStats(a, dim), featureStats(b, dim));
+      const rfidMs = performance.now() - t0;
+      t0 = performance.now();
+      const kid = kernelInceptionDistance(a, b, dim, { paired: true, subsets: 1, subsetSize: n }).mean;
+      const kidMs = performance.now() - t0;
+      t0 = performance.now();
+      const data = fid(featureStats(a, dim), ref);
+      const dataMs = performance.now() - t0;
+      const gen = n * (teacherMs / row.wallSpeedup);
+      s.signals[`rfid@${n}`] = rfid;
+      s.ms[`rfid@${n}`] = gen + rfidMs;
+      s.signals[`kid@${n}`] = kid;
+      s.ms[`kid@${n}`] = gen + kidMs;
+      s.signals[`datafid@${n}`] = data;
+      s.ms[`datafid@${n}`] = gen + dataMs;
+      for (const al of ALPHAS) {
+        s.signals[`mix${al}@${n}`] = al * rfid + (1 - al) * (data - teacherData[n]);
+        s.ms[`mix${al}@${n}`] = gen + rfidMs + dataMs;
+      }
+      if (pixels) {
+        t0 = performance.now();
+        const p = psnr(f.extras.image.subarray(0, n * 1024), t.extras.image.subarray(0, n * 1024), { dataRange: 2, samples: n }).mean;
+        s.signals[`psnr@${n}`] = -p;
+        s.ms[`psnr@${n}`] = gen + (performance.now() - t0);
+      }
+    }
+    s.fidMs = fidSamples * (teacherMs / row.wallSpeedup);
+    out.push(s);
+  }
+  await model.dispose();
+  return out;
+}
+
+const rho = (rows, key) =>
+  spearman(
+    rows.map((r) => r.signals[key]),
+    rows.map((r) => r.fid),
+  );
+function report(title, rows, keys) {
+  const ddim = rows.filter((r) => r.sampler === 'ddim');
+  const other = rows.filter((r) => r.sampler !== 'ddim');
+  const fidMs = rows.reduce((s, r) => s + r.fidMs, 0) / rows.length;
+  const lines = [
+    `**${title}** (${rows.length} schedules: ${ddim.length} DDIM, ${other.length} ${[...new Set(other.map((r) => r.sampler))].join(' / ')}).`,
+    '',
+    '| signal | ρ all | ρ DDIM rows | ρ other-sampler rows | mean time (s) | share of the FID@5000 evaluation time |',
+    '| --- | ---: | ---: | ---: | ---: | ---: |',
+  ];
+  const result = [];
+  for (const k of keys) {
+    if (rows.some((r) => r.signals[k] === undefined)) continue;
+    const ms = rows.reduce((s, r) => s + r.ms[k], 0) / rows.length;
+    const e = { key: k, all: rho(rows, k), ddim: rho(ddim, k), other: rho(other, k), ms, share: ms / fidMs };
+    result.push(e);
+    lines.push(
+      `| ${k} | ${e.all.toFixed(3)} | ${e.ddim.toFixed(3)} | ${other.length > 2 ? e.other.toFixed(3) : '–'} | ${(ms / 1000).toFixed(1)} | ${(e.share * 100).toFixed(1)}% |`,
+    );
+  }
+  return { lines, result };
+}
+
+// --- the pixel model: the rows of docs/benchmarks.json bench/headline.mjs wrote
+const pixelRows = bench.rows.filter((r) => r.model === undefined || r.model === 'fashion');
+const pixelMeta = bench;
+const pixelSettings = { guidanceScale: pixelMeta.guidance, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
+const keys = ns.flatMap((n) => [`rfid@${n}`, `kid@${n}`, `psnr@${n}`, `datafid@${n}`, ...ALPHAS.map((a) => `mix${a}@${n}`)]);
+log(`pixel model: ${pixelRows.length - 1} schedules, ${nMax} samples each`);
+const pixel = await study('fashion', pixelRows, {
+  pixels: true,
+  fidSamples: pixelMeta.fidSamples,
+  settingsOf: (sampler) => (sampler === 'ddim' ? pixelSettings : { ...pixelSettings, sampler }),
+  extras: [],
+  teacherMs: pixelMeta.teacherMsPerSample.min,
+});
+// consistency: the regenerated rFID@searchSamples equals the recorded one (same seeds, same images)
+const recorded = pixelRows.filter((r) => !r.method.startsWith('teacher'));
+const nCheck = pixelMeta.searchSamples;
+const worst = ns.includes(nCheck)
+  ? Math.max(...pixel.map((s, i) => Math.abs(s.signals[`rfid@${nCheck}`] - recorded[i].rfid) / Math.max(1e-9, recorded[i].rfid)))
+  : undefined;
+const a = report('The embedded pixel model (@flexiffusion/model-fashion)', pixel, keys);
+
+// --- the text-to-image model, held out
+const sdMeta = bench.models?.['fashion-sd'];
+const sdRows = bench.rows.filter((r) => r.model === 'fashion-sd');
+let b;
+if (sdMeta && sdRows.length > 3) {
+  const prompts = fashionSdPrompts();
+  const sdModel = await loadModel('fashion-sd', { threads: 1 });
+  const promptSha = sdModel.manifest.evaluation.prompts.sha256;
+  await sdModel.dispose();
+  const sdSettings = { guidanceScale: sdMeta.guidance, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
+  // the headline-t2i cache's extras (their names and sizes are part of the key)
+  const stub = (name, size) => ({ name, size, compute: () => new Float32Array(0) });
+  const sd = await study('fashion-sd', sdRows, {
+    pixels: false,
+    fidSamples: sdMeta.fidSamples,
+    conditioning: (s) => ({ prompts: s.map((i) => prompts[i % prompts.length]) }),
+    conditioningId: `default prompts ${promptSha}`,
+    numClasses: 10,
+    settingsOf: (sampler) => (sampler === 'ddim' ? sdSettings : { ...sdSettings, sampler }),
+    extras: [stub('clip', 64), stub('attributes', 2)],
+    teacherMs: sdRows.find((r) => r.method.startsWith('teacher')).msPerImage,
+  });
+  b = report('The text-to-image model (@flexiffusion/model-fashion-sd), held out', sd, keys);
+}
+
+// the winner: the highest ρ over all pixel rows among signals at ≤ 10% of the FID@5000 time
+const eligible = a.result.filter((e) => e.share <= 0.1).sort((x, y) => y.all - x.all);
+const win = eligible[0];
+const heldOut = b?.result.find((e) => e.key === win?.key);
+const body = [
+  `Ground truth: FID against the 10,000 test images at the headline's ${pixelMeta.fidSamples} samples per schedule, as recorded in docs/benchmarks.json (bench/headline.mjs, and bench/headline-t2i.mjs for the text-to-image model). Signals at N samples on the same seeds; lower is better for every signal (PSNR enters negated). mixα = α·rFID + (1 − α)·(FID vs data − the teacher's FID vs data, both at N). ρ: Spearman rank correlation with FID@${pixelMeta.fidSamples}. Time: N × the row's time per sample (the teacher's measured ms per sample / the row's recorded wall-clock speed-up) + the metric's measured time, averaged over the rows.`,
+  '',
+  ...(worst !== undefined
+    ? [
+        `Consistency: the regenerated rFID@${nCheck} equals the rFID the headline recorded for every row to a relative ${worst.toExponential(1)} (the same seeds give the same images).`,
+        '',
+      ]
+    : []),
+  ...a.lines,
+  '',
+  ...(b ? [...b.lines, ''] : ['The text-to-image rows are not in docs/benchmarks.json yet (bench/headline-t2i.mjs --write).', '']),
+  win
+    ? `Best signal on the pixel model at ≤ 10% of the FID@${pixelMeta.fidSamples} time: **${win.key}**, ρ = ${win.all.toFixed(3)} (DDIM rows ${win.ddim.toFixed(3)}, other samplers ${win.other.toFixed(3)}), ${(win.share * 100).toFixed(1)}% of the time${heldOut ? `; on the held-out text-to-image rows ρ = ${heldOut.all.toFixed(3)}` : ''}.`
+    : 'No signal within 10% of the FID time.',
+].join('\n');
+console.log(body);
+if (args.write)
+  await writeSection(
+    'signal-study',
+    'Which quick signal ranks schedules like FID@5000',
+    body,
+    `node bench/signal-study.mjs ${process.argv.slice(2).join(' ')}`,
+  );
