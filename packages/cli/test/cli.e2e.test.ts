@@ -175,6 +175,39 @@ describe('flexi search', () => {
     expect(dpmOnly.stderr).not.toContain('teacher statistics: from the cache');
   });
 
+  it('--metric rfid-fid: the objective is ½ rFID + ½ the change of the FID vs the reference statistics', { timeout: 120_000 }, async () => {
+    const out = join(tmp(), 'o');
+    const r = await flexi([
+      'search',
+      '--model',
+      MODEL,
+      ...SMALL,
+      '--trials',
+      '2',
+      '--metric',
+      'rfid-fid',
+      '--baselines',
+      'none',
+      '--grid-images',
+      '0',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('judged by ½ rFID + ½ FID change vs data');
+    const trials = readFileSync(join(out, 'trials.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { state: string; objective: number; metrics: Record<string, number> });
+    const done = trials.filter((t) => t.state === 'complete');
+    expect(done.length).toBeGreaterThan(0);
+    for (const t of done) {
+      const { rfid, fid, teacherFid } = t.metrics;
+      expect(t.objective).toBeCloseTo(0.5 * rfid! + 0.5 * (fid! - teacherFid!), 12);
+    }
+    expect(JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8'))).toMatchObject({ metric: 'rfid-fid' });
+  });
+
   it('refuses an output folder that holds another search', { timeout: 120_000 }, async () => {
     const out = join(tmp(), 'o');
     const a = await flexi([

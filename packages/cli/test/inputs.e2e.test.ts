@@ -96,6 +96,10 @@ describe('a search that fails at start writes nothing', () => {
     await bad([...search, '--features', INCEPTION, '--features-preset', 'none'], 'has 2 outputs (pool3, probe); expected one.');
     await bad([...search, '--metric', 'clip', '--clip', dir], `flexi search: --clip "${dir}" is not a CLIP export: missing`);
     await bad([...search.slice(0, -2), '--metric', 'clip', '--out', out], 'flexi search: --metric clip needs --clip DIR');
+    await bad(
+      [...search, '--features', INCEPTION, '--metric', 'fid'],
+      /flexi search: --metric fid compares with real data, but model "[^"]+" has no referenceStats in its manifest\. Choose --metric rfid/,
+    );
     expect(readdirSync(out)).toEqual(['notes.txt']);
   });
 });

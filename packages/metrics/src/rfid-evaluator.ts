@@ -44,7 +44,8 @@ export interface RfidEvaluator extends Evaluator {
  *
  * Result metrics: `rfid`, `kid`, `kidStd` (unless `kid: false`; paired KID, see
  * `KidOptions.paired`), `mse`, `psnr` (unless `paired: false`), `latencyMs` (wall time of
- * `generate`), `extractMs`, and `macs`, `speedup` with a `costProfile`. A candidate whose
+ * `generate`), `extractMs`, `macs` and `speedup` with a `costProfile`, and `fid`, `teacherFid` (distances to
+ * real data at N) with a `reference`. A candidate whose
  * generation or extraction fails, or whose images hold NaN, is reported as `{ ok: false, reason }`;
  * an abort rejects the whole call.
  *
@@ -72,7 +73,7 @@ export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluato
   const settings = resolveRfidSettings(options);
   const { generate, extractor, teacher, onProgress, dim, n, seeds, labels, prompts, negativePrompts } = settings;
   const { paired, dataRange, maxPsnrDb, imageShape } = settings;
-  const { costProfile, route, cacheEntry } = settings;
+  const { costProfile, route, cacheEntry, reference } = settings;
   const kidSettings = settings.kid;
   const progress = (e: RfidProgress): void => onProgress?.(Object.freeze(e));
 
@@ -140,6 +141,8 @@ export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluato
   }
 
   let teacherPromise: Promise<Teacher> | undefined;
+  /** The teacher's distance to `reference`, computed with the first candidate. */
+  let teacherFid: number | undefined;
   function getTeacher(signal: AbortSignal | undefined): Promise<Teacher> {
     teacherPromise ??= prepareTeacher(signal).catch((e: unknown) => {
       teacherPromise = undefined;
@@ -191,6 +194,11 @@ export function createRfidEvaluator(options: RfidEvaluatorOptions): RfidEvaluato
     const stats = featureStats(features, dim, { keepFeatures: true });
     const rfid = frechetDistance(stats, t.stats, { route });
     metrics['rfid'] = rfid;
+    if (reference !== undefined) {
+      teacherFid ??= frechetDistance(t.stats, reference, { route });
+      metrics['fid'] = frechetDistance(stats, reference, { route });
+      metrics['teacherFid'] = teacherFid;
+    }
     if (kidSettings !== undefined) {
       const k = kernelInceptionDistance(features, t.features, dim, { ...kidSettings, paired: true });
       metrics['kid'] = k.mean;

@@ -1,4 +1,5 @@
 import type { CostProfile, Schedule } from '@flexiffusion/schedule';
+import type { FeatureStats } from './feature-stats.js';
 import type { FrechetRoute } from './frechet.js';
 import type { GenerateFn } from './generator.js';
 import type { FeatureExtractor } from './onnx-extractor.js';
@@ -80,6 +81,13 @@ export interface RfidEvaluatorOptions {
   readonly dataRange?: number;
   /** Upper bound on per-sample PSNR in dB (identical images); default 100. */
   readonly maxPsnrDb?: number;
+  /**
+   * Statistics of real data in the extractor's feature space (e.g. a model's reference statistics).
+   * When given, each result also reports `fid` (the candidate's Fréchet distance to them at N,
+   * on the evaluator's seeds) and `teacherFid` (the teacher's, the same for every candidate):
+   * what a data-aware objective needs.
+   */
+  readonly reference?: FeatureStats;
   /** Route of the Fréchet distance; default `auto`. */
   readonly frechetRoute?: FrechetRoute;
   /**

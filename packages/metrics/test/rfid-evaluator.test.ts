@@ -131,6 +131,33 @@ describe('createRfidEvaluator', () => {
     expect(ts.features).toEqual(tf);
   });
 
+  it('with reference statistics, reports the distances of the candidate and the teacher to them', async () => {
+    // "real data": the teacher's images of other seeds
+    const gen = fakeGenerate();
+    const other = Array.from({ length: 60 }, (_, i) => 1000 + i);
+    const realFeatures = await extractor.extract(
+      (await gen(teacher, { seeds: other, labels: other.map((i) => i % 10) })).data,
+      [60, 1, 4, 4],
+    );
+    const reference = featureStats(realFeatures, 8);
+    const ev = createRfidEvaluator(base({ reference }));
+    const [t, f] = await ev.evaluate([teacher, fast]);
+    if (!t!.ok || !f!.ok) throw new Error('failed');
+    const tf = await extractor.extract((await gen(teacher, { seeds, labels })).data, [40, 1, 4, 4]);
+    const ff = await extractor.extract((await gen(fast, { seeds, labels })).data, [40, 1, 4, 4]);
+    expect(f!.metrics!['fid']).toBeCloseTo(frechetDistance(featureStats(ff, 8), reference), 10);
+    expect(f!.metrics!['teacherFid']).toBeCloseTo(frechetDistance(featureStats(tf, 8), reference), 10);
+    expect(t!.metrics!['fid']).toBeCloseTo(t!.metrics!['teacherFid']!, 10);
+    expect(f!.objective).toBe(f!.metrics!['rfid']); // the objective stays rFID
+    // without a reference, neither is reported
+    const [plain] = await createRfidEvaluator(base()).evaluate([fast]);
+    expect(plain!.ok && plain!.metrics!['fid']).toBe(undefined);
+    // a reference of another dimension is refused, naming both
+    expect(() => createRfidEvaluator(base({ reference: featureStats(new Float32Array(12), 4) }))).toThrow(
+      /Invalid reference .*dimension 8 \(the extractor's\).*got dimension 4/,
+    );
+  });
+
   it('uses the first `samples` seeds and labels', async () => {
     const seen: number[][] = [];
     const gen = fakeGenerate();

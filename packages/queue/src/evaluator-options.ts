@@ -1,4 +1,4 @@
-import type { FrechetRoute, RfidKidOptions } from '@flexiffusion/metrics';
+import type { FeatureStats, FrechetRoute, RfidKidOptions } from '@flexiffusion/metrics';
 import type { CostProfile, Schedule } from '@flexiffusion/schedule';
 import type { QueueConnection } from './connection.js';
 import type { JsonValue } from './job.js';
@@ -87,6 +87,11 @@ export interface QueueEvaluatorOptions {
   /** Upper bound on per-sample PSNR in dB (default 100). */
   readonly maxPsnrDb?: number;
   /** Route of the Fréchet distance (default `auto`). */
+  /**
+   * Statistics of real data in the extractor's feature space: each result then also reports `fid`
+   * and `teacherFid`, as `createRfidEvaluator`'s `reference` does.
+   */
+  readonly reference?: FeatureStats;
   readonly frechetRoute?: FrechetRoute;
   /** Tries per job for errors thrown by the workers' evaluation function (default 3). */
   readonly attempts?: number;

@@ -16,6 +16,7 @@ import {
   parseSchedule,
   runSearch,
   ScheduleError,
+  type Trial,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { Queue } from 'bullmq';
@@ -120,6 +121,34 @@ describe.skipIf(skip)('the queue on a real redis-server', () => {
     expect(JSON.stringify(withoutTimings(r.trials))).toBe(JSON.stringify(localTrials));
     expect([...seen].sort()).toEqual(['w1', 'w2']);
     expect([...counts.values()].every((c) => c === 1)).toBe(true);
+  });
+
+  it('with reference statistics: fid and teacherFid, bit-identical to a local run with the same reference', async () => {
+    const { featureStats } = await import('@flexiffusion/metrics');
+    const realSeeds = Array.from({ length: 24 }, (_, i) => 900 + i);
+    const real = await model.generate(teacher, { seeds: realSeeds, labels: realSeeds.map((x) => x % 10) });
+    const reference = featureStats(await model.extractor.extract(real.data, real.dims), model.extractor.dim);
+    const local = createRfidEvaluator({
+      generate: model.generate,
+      extractor: model.extractor,
+      teacher,
+      seeds,
+      labels,
+      costProfile,
+      reference,
+    });
+    const want = (await runSearch({ ...search, searcher: evolutionarySearcher(), evaluator: local })).trials;
+    const { evaluator } = await fleet([{ evaluate: counting(new Map(), () => 10) }], { reference });
+    const r = await runSearch({ ...search, searcher: evolutionarySearcher(), evaluator });
+    // teacherFid: the queue's teacher statistics come back serialised from a worker, the local
+    // ones are computed in place; the two distances agree to rounding (measured: 5e-15 relative)
+    const teacherFids = (trials: readonly Trial[]) => trials.map((t) => t.metrics?.['teacherFid']);
+    const without = (trials: readonly Trial[]) => JSON.stringify(withoutTimings(trials), (k, v) => (k === 'teacherFid' ? undefined : v));
+    expect(without(r.trials)).toBe(without(want));
+    const [got, ref] = [teacherFids(r.trials), teacherFids(want)];
+    expect(got.every((v) => typeof v === 'number')).toBe(true);
+    got.forEach((v, i) => expect(Math.abs(v! - ref[i]!) / ref[i]!).toBeLessThan(1e-12));
+    expect(without(r.trials)).toMatch(/"fid":/);
   });
 
   it('is deterministic: local, 1 worker and 3 workers in scrambled completion order give bit-identical trials', async () => {

@@ -15,7 +15,7 @@ import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
 import { onInterrupt } from '../internal/interrupt.js';
 import { acquireLock, checkUnlocked } from '../internal/lock.js';
 import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
-import { METRIC_NAMES, OBJECTIVE_LABELS } from '../internal/objective.js';
+import { METRIC_NAMES, OBJECTIVE_LABELS, OBJECTIVE_SHORT } from '../internal/objective.js';
 import { modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { buildReport } from '../internal/report.js';
@@ -41,7 +41,9 @@ export const searchSpec = {
   trials: int({ default: 40, min: 1, max: 100000, help: 'evaluations (complete or failed trials)' }),
   metric: choice(METRIC_NAMES, {
     default: 'rfid',
-    help: 'objective vs the teacher: rfid or kid (feature network), psnr (paired images), clip (CLIP-score drop: --clip DIR or the judge the model names)',
+    help:
+      'objective: rfid or kid vs the teacher (feature network), psnr (paired images), clip (CLIP-score drop: --clip DIR or the judge the model names), ' +
+      "fid (vs the model's reference statistics at N), rfid-fid (½ rFID + ½ the FID change)",
   }),
   samples: int({ default: 100, min: 2, max: 100000, help: 'samples per evaluation (same seeds and prompts for teacher and candidates)' }),
   'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
@@ -305,7 +307,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     const store = new FileTrialStore(out);
     const bar = createProgressBar({ label: 'search', total: trialsBudget });
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };
-    const short = metric === 'rfid' ? 'rFID' : metric === 'kid' ? 'KID' : metric === 'psnr' ? '-PSNR' : 'CLIP drop';
+    const short = OBJECTIVE_SHORT[metric];
     const result = await runSearch({
       space,
       searcher: SEARCHERS[settings.searcher](),

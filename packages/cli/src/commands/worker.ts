@@ -238,7 +238,7 @@ export async function queueEvaluation(
   if (s.metric === 'clip') {
     throw new CliError(
       'bad-option',
-      'flexi search: --queue judges rfid, kid or psnr; --metric clip is scored on the images, which stay on the workers.',
+      'flexi search: --queue judges rfid, kid, psnr, fid or rfid-fid; --metric clip is scored on the images, which stay on the workers.',
     );
   }
   const extractor = setup.network?.extractor ?? NO_FEATURES;
@@ -268,6 +268,7 @@ export async function queueEvaluation(
       ...(negatives ? { negativePrompts: negatives } : {}),
       extractor: { id: extractor.id, dim: extractor.dim },
       ...(setup.network ? {} : { kid: false as const }),
+      ...(setup.reference ? { reference: setup.reference } : {}),
       costProfile: model.costProfile,
       retryForMs: s.retryForMs,
       onProgress: (e) => {

@@ -6,15 +6,22 @@
  * - `kid`: the paired kernel inception distance on the same features;
  * - `psnr`: −PSNR in dB of each image against the teacher image of the same seed, averaged (no feature network);
  * - `clip`: the CLIP-score drop, teacher − candidate (100·cos of the prompt and image embeddings, averaged;
- *   0 = as faithful to the prompts as the teacher; negative = more).
+ *   0 = as faithful to the prompts as the teacher; negative = more);
+ * - `fid`: the Fréchet distance of the candidate's features to the model's reference statistics (real
+ *   data) at N, on the same seeds as the teacher (needs the manifest's featureNetwork and referenceStats);
+ * - `rfid-fid`: ½·rFID + ½·(fid − the teacher's fid): the distance to the teacher and the change of the
+ *   distance to the data, equally weighted (needs what `fid` needs).
  */
 import type { EvaluateOptions, EvaluationResult, Evaluator, Schedule } from '@flexiffusion/schedule';
 
 /** The `--metric` values. */
-export type MetricName = 'rfid' | 'kid' | 'psnr' | 'clip';
+export type MetricName = 'rfid' | 'kid' | 'psnr' | 'clip' | 'fid' | 'rfid-fid';
 
 /** The valid `--metric` values. */
-export const METRIC_NAMES: readonly MetricName[] = Object.freeze(['rfid', 'kid', 'psnr', 'clip']);
+export const METRIC_NAMES: readonly MetricName[] = Object.freeze(['rfid', 'kid', 'psnr', 'clip', 'fid', 'rfid-fid']);
+
+/** The metrics that need the model's reference statistics (real data) in its own feature space. */
+export const DATA_METRICS: readonly MetricName[] = Object.freeze(['fid', 'rfid-fid']);
 
 /** What each metric's objective is, in words (the report's axis, the search's summary line). */
 export const OBJECTIVE_LABELS: Readonly<Record<MetricName, string>> = Object.freeze({
@@ -22,6 +29,18 @@ export const OBJECTIVE_LABELS: Readonly<Record<MetricName, string>> = Object.fre
   kid: 'KID vs teacher',
   psnr: '−PSNR vs teacher (dB)',
   clip: 'CLIP-score drop vs teacher',
+  fid: 'FID vs data at N',
+  'rfid-fid': '½ rFID + ½ FID change vs data',
+});
+
+/** The short name of each metric's objective (the progress line). */
+export const OBJECTIVE_SHORT: Readonly<Record<MetricName, string>> = Object.freeze({
+  rfid: 'rFID',
+  kid: 'KID',
+  psnr: '-PSNR',
+  clip: 'CLIP drop',
+  fid: 'FID@N',
+  'rfid-fid': 'rFID+FID',
 });
 
 /** Options of {@link objectiveEvaluator}. */
@@ -45,6 +64,12 @@ function objectiveOf(metric: MetricName, m: Record<string, number>): number | un
       return m['psnr'] === undefined ? undefined : -m['psnr'];
     case 'clip':
       return m['clipDrop'];
+    case 'fid':
+      return m['fid'];
+    case 'rfid-fid':
+      return m['rfid'] === undefined || m['fid'] === undefined || m['teacherFid'] === undefined
+        ? undefined
+        : 0.5 * m['rfid'] + 0.5 * (m['fid'] - m['teacherFid']);
   }
 }
 

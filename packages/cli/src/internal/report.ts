@@ -8,7 +8,7 @@ import { sampleConditioning } from './conditions.js';
 import { readJson, writeAtomic } from './files.js';
 import { createGeneratorPool, type GeneratorPool } from './generator-pool.js';
 import { gridPng, openModel, type CliModel, type Device } from './model.js';
-import { OBJECTIVE_LABELS } from './objective.js';
+import { OBJECTIVE_SHORT, OBJECTIVE_LABELS } from './objective.js';
 import { renderReport, type ReportGrid } from './report-html.js';
 import { storedModelLocation, type BaselineResult, type SearchSettings } from './search-folder.js';
 
@@ -37,7 +37,7 @@ export async function buildReport(
   const best = bestTrial(trials, settings.speedup);
   const baselines = existsSync(join(out, 'baselines.json')) ? await readJson<BaselineResult[]>(join(out, 'baselines.json')) : [];
   const metric = settings.metric ?? 'rfid';
-  const short = { rfid: 'rFID', kid: 'KID', psnr: '−PSNR', clip: 'CLIP drop' }[metric];
+  const short = OBJECTIVE_SHORT[metric].replace('-PSNR', '−PSNR');
 
   const wanted: GridEntry[] = [];
   if (options.gridImages > 0) {

@@ -16,7 +16,7 @@ import { NO_FEATURES, openFeatureNetwork, type FeatureNetwork, type FeaturePrese
 import { fileStatsCache } from './files.js';
 import { createGeneratorPool, type GeneratorPool, type PoolSettings } from './generator-pool.js';
 import { checkRequest, modelId, readModelFile, type CliModel } from './model.js';
-import { objectiveEvaluator, type MetricName } from './objective.js';
+import { DATA_METRICS, objectiveEvaluator, type MetricName } from './objective.js';
 
 /** The model's reference statistics (real data), when its manifest has them. */
 export async function referenceStats(model: CliModel): Promise<FeatureStats | undefined> {
@@ -34,6 +34,8 @@ export interface EvaluationSetup {
   readonly network: FeatureNetwork | undefined;
   /** The CLIP export of `--clip`, when given. */
   readonly clip: ClipJudge | undefined;
+  /** The model's reference statistics, when its own feature network judges (then results report `fid`). */
+  readonly reference: FeatureStats | undefined;
   /** Measures every signal against the teacher (rFID, KID, PSNR, ...). */
   readonly rfid: RfidEvaluator;
   /** `rfid` with the objective of `metric` (and CLIP scores when `--clip` is given). */
@@ -67,6 +69,19 @@ export interface EvaluationSettings extends PoolSettings {
 
 function needs(command: string, model: CliModel, s: EvaluationSettings, network: FeatureNetwork | undefined): void {
   const m = s.metric;
+  if (m !== undefined && DATA_METRICS.includes(m)) {
+    const why = !model.manifest.referenceStats
+      ? `model "${model.manifest.name}" has no referenceStats in its manifest`
+      : network?.source !== 'manifest'
+        ? "the manifest's referenceStats belong to its own featureNetwork, not --features"
+        : undefined;
+    if (why !== undefined) {
+      throw new CliError(
+        'no-reference',
+        `flexi ${command}: --metric ${m} compares with real data, but ${why}. Choose --metric rfid (the paper's signal), kid or psnr.`,
+      );
+    }
+  }
   if ((m === 'rfid' || m === 'kid') && !network) {
     throw new CliError(
       'no-feature-network',
@@ -121,6 +136,8 @@ export async function createEvaluationSetup(
   needs(command, model, s, network);
   const clip = s.clip !== undefined ? await openClip(command, model, s.clip) : undefined;
   const pool = await createGeneratorPool(s, s.concurrency, model);
+  // real data in the model's own feature space: every result then reports fid and teacherFid
+  const reference = network?.source === 'manifest' ? await referenceStats(model) : undefined;
   const cache = fileStatsCache(s.cacheDir);
   const id = modelId(model);
   // keys the teacher's cached statistics: the teacher's own sampler settings
@@ -200,6 +217,7 @@ export async function createEvaluationSetup(
     cache,
     modelId: id,
     sampler,
+    ...(reference ? { reference } : {}),
     ...(onProgress ? { onProgress } : {}),
   });
   const teacherClip = async (): Promise<number> => {
@@ -215,6 +233,7 @@ export async function createEvaluationSetup(
     pool,
     network,
     clip,
+    reference,
     rfid,
     objective: (metric) =>
       objectiveEvaluator(rfid, {

@@ -1,5 +1,6 @@
 import type { CostProfile, Schedule } from '@flexiffusion/schedule';
 import { MetricsError } from '../errors.js';
+import type { FeatureStats } from '../feature-stats.js';
 import type { FrechetRoute } from '../frechet.js';
 import type { GenerateFn } from '../generator.js';
 import type { FeatureExtractor } from '../onnx-extractor.js';
@@ -49,6 +50,8 @@ export interface RfidSettings {
   readonly route: FrechetRoute;
   /** The cache and the keys of the teacher's entries; undefined without a cache. */
   readonly cacheEntry: TeacherCacheEntry | undefined;
+  /** Statistics of real data (`reference`), checked against the extractor's dimension. */
+  readonly reference: FeatureStats | undefined;
 }
 
 /**
@@ -173,7 +176,30 @@ export function resolveRfidSettings(options: RfidEvaluatorOptions): RfidSettings
     costProfile: options.costProfile,
     route: options.frechetRoute ?? 'auto',
     cacheEntry,
+    reference: checkReference(options.reference, dim),
   };
+}
+
+function checkReference(reference: FeatureStats | undefined, dim: number): FeatureStats | undefined {
+  if (reference === undefined) return undefined;
+  const r = reference as Partial<FeatureStats> | null;
+  if (
+    typeof r !== 'object' ||
+    r === null ||
+    !(r.mean instanceof Float64Array) ||
+    !(r.cov instanceof Float64Array) ||
+    typeof r.count !== 'number' ||
+    r.dim !== dim ||
+    r.mean.length !== dim ||
+    r.cov.length !== dim * dim
+  ) {
+    throw new MetricsError(
+      'invalid-option',
+      `Invalid reference ${describe(reference)}: expected FeatureStats of dimension ${dim} (the extractor's), ` +
+        `e.g. from featureStats() or deserializeStats(); got dimension ${describe(r?.dim)}.`,
+    );
+  }
+  return reference;
 }
 
 function perSampleTexts(texts: readonly string[] | undefined, name: string, n: number): readonly string[] | undefined {

@@ -19,6 +19,8 @@ export interface ScoreSettings {
   readonly dataRange: number;
   readonly maxPsnrDb: number;
   readonly costProfile: CostProfile | undefined;
+  /** Statistics of real data: with them, `fid` and `teacherFid` as the local evaluator reports. */
+  readonly reference: FeatureStats | undefined;
 }
 
 const int = (v: unknown, what: string, min: number, max = Number.MAX_SAFE_INTEGER): number => {
@@ -42,6 +44,7 @@ export function resolveScoreSettings(
     readonly maxPsnrDb?: number | undefined;
     readonly frechetRoute?: FrechetRoute | undefined;
     readonly costProfile?: CostProfile | undefined;
+    readonly reference?: FeatureStats | undefined;
   },
   n: number,
 ): ScoreSettings {
@@ -67,7 +70,20 @@ export function resolveScoreSettings(
   if (route !== 'auto' && route !== 'full' && route !== 'low-rank') {
     throw new QueueError('invalid-option', `Invalid frechetRoute ${describe(route)}: expected "auto", "full" or "low-rank".`);
   }
-  return { route, kid, paired: o.paired !== false, dataRange, maxPsnrDb, costProfile: o.costProfile };
+  const reference = o.reference;
+  if (
+    reference !== undefined &&
+    (typeof reference !== 'object' ||
+      reference === null ||
+      !(reference.mean instanceof Float64Array) ||
+      !(reference.cov instanceof Float64Array))
+  ) {
+    throw new QueueError(
+      'invalid-option',
+      `Invalid reference ${describe(reference)}: expected FeatureStats (featureStats() or deserializeStats()).`,
+    );
+  }
+  return { route, kid, paired: o.paired !== false, dataRange, maxPsnrDb, costProfile: o.costProfile, reference };
 }
 
 /** MACs and speed-up over all-full of the same length: metrics' cost of a schedule, summed in the same order. @internal */
@@ -93,10 +109,13 @@ export function costOf(schedule: Schedule, p: CostProfile): { macs: number; spee
   return { macs, speedup: macs === 0 ? Number.POSITIVE_INFINITY : (t * p.fullMacs) / macs };
 }
 
+/** The teacher's distance to the reference, once per teacher statistics. */
+const teacherFids = new WeakMap<FeatureStats, number>();
+
 /**
  * Score a candidate from its statistics and per-sample MSE, with the computations and the metric
- * order of the local rFID evaluator: `macs`, `speedup`, `latencyMs`, `extractMs`, `rfid`, `kid`,
- * `kidStd`, `mse`, `psnr`. The timings are the worker's.
+ * order of the local rFID evaluator: `macs`, `speedup`, `latencyMs`, `extractMs`, `rfid`, `fid`,
+ * `teacherFid` (with a reference), `kid`, `kidStd`, `mse`, `psnr`. The timings are the worker's.
  *
  * @internal
  */
@@ -114,6 +133,12 @@ export function scoreCandidate(
   metrics['extractMs'] = timings.extractMs;
   const rfid = frechetDistance(stats, teacher, { route: s.route });
   metrics['rfid'] = rfid;
+  if (s.reference !== undefined) {
+    metrics['fid'] = frechetDistance(stats, s.reference, { route: s.route });
+    let t = teacherFids.get(teacher);
+    if (t === undefined) teacherFids.set(teacher, (t = frechetDistance(teacher, s.reference, { route: s.route })));
+    metrics['teacherFid'] = t;
+  }
   if (s.kid !== undefined) {
     const k = kernelInceptionDistance(stats.features!, teacher.features!, stats.dim, { ...s.kid, paired: true });
     metrics['kid'] = k.mean;
