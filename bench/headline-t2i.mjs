@@ -43,7 +43,6 @@ import {
 import { fashionSdAttributes, fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
 import { FileTrialStore, createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
 import {
-  createRng,
   createSearchSpace,
   deepCacheSchedule,
   formatSchedule,
@@ -56,6 +55,7 @@ import {
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 import { JUDGE_DIM, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
+import { alternatingBest, fmt, pairedBootstrap, pm, sd } from './lib-headline.mjs';
 import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
 
 const { values: args } = parseArgs({
@@ -142,7 +142,8 @@ const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches
 const found = [];
 for (const target of targets) {
   for (const sampler of args['search-samplers'].split(',')) {
-    if (!(sampler in samplerLabel)) throw new Error(`--search-samplers entry "${sampler}": expected ${Object.keys(samplerLabel).join(', ')}`);
+    if (!(sampler in samplerLabel))
+      throw new Error(`--search-samplers entry "${sampler}": expected ${Object.keys(samplerLabel).join(', ')}`);
     const label = `Flexiffusion, 'free' form + ${samplerLabel[sampler]}`;
     // --rows: only the searches whose rows are measured
     if (rowFilter && !rowFilter.test(`${label} ≥${target}×`)) continue;
@@ -265,19 +266,16 @@ const timeOnce = async (schedule, sampler) => {
   const text = Math.max(0, first - t0 - step);
   return { total: (end - t0) / 32, fixed: (text + (end - decode)) / 32 };
 };
-const teacherBest = [];
 const measureWall = async (schedule, sampler) => {
-  await timeOnce(schedule, sampler);
-  let row = { total: Infinity };
-  let refT = { total: Infinity };
-  for (let i = 0; i < 3; i++) {
-    const a = await timeOnce(schedule, sampler);
-    if (a.total < row.total) row = a;
-    const b = await timeOnce(teacher, 'ddim');
-    if (b.total < refT.total) refT = b;
-  }
-  teacherBest.push(refT.total);
-  return { speedup: refT.total / row.total, msPerImage: row.total, fixedMs: row.fixed, teacherMs: refT.total };
+  const {
+    row,
+    teacher: t,
+    speedup,
+  } = await alternatingBest(
+    () => timeOnce(schedule, sampler),
+    () => timeOnce(teacher, 'ddim'),
+  );
+  return { speedup, msPerImage: row.total, fixedMs: row.fixed, teacherMs: t.total };
 };
 
 // --- measure every row
@@ -360,35 +358,15 @@ for (const r of out) {
 
 // --- paired bootstrap over the seeds (the same resampled seeds for every row)
 const B = quick ? 10 : 50;
-const bootFid = kept.map(() => new Float64Array(B));
-const bootClip = kept.map(() => new Float64Array(B));
-{
-  const rng = createRng(7);
-  const tmp = new Float32Array(fidSamples * dim);
-  for (let b = 0; b < B; b++) {
-    const idx = Array.from({ length: fidSamples }, () => Math.floor(rng.next() * fidSamples));
-    kept.forEach((k, r) => {
-      let s = 0;
-      idx.forEach((j, i) => {
-        tmp.set(k.features.subarray(j * dim, (j + 1) * dim), i * dim);
-        s += k.clip[j];
-      });
-      bootFid[r][b] = fid(featureStats(tmp, dim), ref);
-      bootClip[r][b] = s / fidSamples;
-    });
-  }
-}
-const sd = (xs) => {
-  const mu = xs.reduce((a, v) => a + v, 0) / xs.length;
-  return Math.sqrt(xs.reduce((a, v) => a + (v - mu) ** 2, 0) / (xs.length - 1));
-};
+const boot = pairedBootstrap(
+  kept.map((k) => ({ features: k.features, values: k.clip })),
+  { dim, ref, count: fidSamples, B },
+);
 out.forEach((r, i) => {
-  r.fidChangeSdPct = (sd(Array.from(bootFid[i], (v, b) => v - bootFid[0][b])) / t0fid) * 100;
-  r.clipChangeSdPct = (sd(Array.from(bootClip[i], (v, b) => v - bootClip[0][b])) / t0clip) * 100;
+  r.fidChangeSdPct = (sd(Array.from(boot[i].fid, (v, b) => v - boot[0].fid[b])) / t0fid) * 100;
+  r.clipChangeSdPct = (sd(Array.from(boot[i].mean, (v, b) => v - boot[0].mean[b])) / t0clip) * 100;
 });
 
-const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-const pm = (x, d = 1) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), d)}`;
 const pct = (x) => `${fmt(x * 100, 1)}%`;
 const bestOf = (pred) => {
   const ok = out.filter((r) => pred(r) && r.fidDegradationPct < 5 && Math.abs(r.clipChangePct) <= 1);

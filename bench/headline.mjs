@@ -19,6 +19,7 @@
 //   latency  the speed-up constraint counts measured step latencies instead of MACs (partial
 //            steps cost relatively more time than MACs on this small model);
 //   free-dpmpp  the free form with DPM-Solver++ candidates;
+//   free-unipc  the free form with UniPC candidates (adds the UniPC-k baselines);
 //   unipc    UniPC-k baselines (bh2, order 2), k = 25, 17, 12, 10;
 //   gits     GITS-k rows (peer baseline): the teacher's DDIM trajectory on the search's samples gives
 //            the one-jump cost matrix, an exact DP picks k of the 50 steps (k = 25, 17, 12, 10).
@@ -46,7 +47,6 @@ import {
   kernelInceptionDistance,
 } from '@flexiffusion/metrics';
 import {
-  createRng,
   createSearchSpace,
   formatSchedule,
   fullSchedule,
@@ -60,6 +60,7 @@ import { baselineGrid, gitsCostMatrix, gitsSchedule, gridSearcher } from '@flexi
 import { getSampler } from '@flexiffusion/runtime';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { cachedFeatures, cacheKey } from './lib-feature-cache.mjs';
+import { alternatingBest, fmt, pairedBootstrap, pm, sd } from './lib-headline.mjs';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 
 // --model fashion-sd: the text-to-image model's headline (issue 19 part B) lives in its own script
@@ -122,12 +123,12 @@ async function pixelHeadline() {
   const labels = seeds.map((s) => s % 10);
   const variants = args.variants === '' ? [] : args.variants.split(',');
   for (const v of variants)
-    if (!['dpmpp', 'free', 'latency', 'free-dpmpp', 'unipc', 'gits'].includes(v))
-      throw new Error(`unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, unipc or gits`);
+    if (!['dpmpp', 'free', 'latency', 'free-dpmpp', 'free-unipc', 'unipc', 'gits'].includes(v))
+      throw new Error(`unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, free-unipc, unipc or gits`);
   const studentSamplers = [
     'ddim',
     ...(variants.includes('dpmpp') || variants.includes('free-dpmpp') ? ['dpmpp-2m'] : []),
-    ...(variants.includes('unipc') ? ['unipc'] : []),
+    ...(variants.includes('unipc') || variants.includes('free-unipc') ? ['unipc'] : []),
   ];
   const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
   const teacherCache = createMemoryStatsCache();
@@ -185,15 +186,12 @@ async function pixelHeadline() {
   // MACs; alternated, it measures 1.96-2.04x)
   const teacherBestMs = [];
   const wallSpeedupOf = async (schedule, sampler) => {
-    await timeOnce(schedule, sampler);
-    let row = Infinity;
-    let ref = Infinity;
-    for (let i = 0; i < 3; i++) {
-      row = Math.min(row, await timeOnce(schedule, sampler));
-      ref = Math.min(ref, await timeOnce(teacher, 'ddim'));
-    }
-    teacherBestMs.push(ref);
-    return ref / row;
+    const r = await alternatingBest(
+      () => timeOnce(schedule, sampler),
+      () => timeOnce(teacher, 'ddim'),
+    );
+    teacherBestMs.push(r.teacher);
+    return r.speedup;
   };
   // the latency cost profile: measured once (time per sample of T = 10 schedules, 32 samples) and
   // kept in bench/.cache so that resumed searches see the same constraint
@@ -270,6 +268,14 @@ async function pixelHeadline() {
         make: () => [evolutionarySearcher(), freeSpace()],
         sampler: 'dpmpp-2m',
         label: "Flexiffusion, 'free' form + DPM-Solver++",
+      });
+    if (variants.includes('free-unipc'))
+      runs.push({
+        target,
+        name: 'flexiffusion',
+        make: () => [evolutionarySearcher(), freeSpace()],
+        sampler: 'unipc',
+        label: "Flexiffusion, 'free' form + UniPC",
       });
     if (variants.includes('latency'))
       runs.push({
@@ -448,22 +454,10 @@ async function pixelHeadline() {
   // --- noise: a paired bootstrap over the seeds (the same resampled seeds for every row) gives each
   // row's FID per replicate, so the spread of any difference between rows is known
   const B = quick ? 10 : 50;
-  const boot = kept.map(() => new Float64Array(B));
-  {
-    const rng = createRng(7);
-    const tmp = new Float32Array(fidSamples * dim);
-    for (let b = 0; b < B; b++) {
-      const idx = Array.from({ length: fidSamples }, () => Math.floor(rng.next() * fidSamples));
-      kept.forEach((feats, r) => {
-        idx.forEach((j, i) => tmp.set(feats.subarray(j * dim, (j + 1) * dim), i * dim));
-        boot[r][b] = fid(featureStats(tmp, dim), ref);
-      });
-    }
-  }
-  const sd = (xs) => {
-    const mean = xs.reduce((a, v) => a + v, 0) / xs.length;
-    return Math.sqrt(xs.reduce((a, v) => a + (v - mean) ** 2, 0) / (xs.length - 1));
-  };
+  const boot = pairedBootstrap(
+    kept.map((features) => ({ features })),
+    { dim, ref, count: fidSamples, B },
+  ).map((x) => x.fid);
   const teacherRow = out.findIndex((r) => r.method.startsWith('teacher'));
   out.forEach((r, i) => {
     r.fidChangeSdPct = (sd(Array.from(boot[i], (v, b) => v - boot[teacherRow][b])) / teacherFid) * 100;
@@ -490,8 +484,6 @@ async function pixelHeadline() {
     }
     return undefined;
   };
-  const fmt = (x, d = 2) => (Number.isFinite(x) ? x.toFixed(d) : '–');
-  const pm = (x, d = 1) => `${x >= 0 ? '+' : '−'}${fmt(Math.abs(x), d)}`;
   const matched = [];
   out.forEach((r, i) => {
     if (r.searchSeconds === 0) return;
@@ -602,6 +594,7 @@ async function pixelHeadline() {
     const short = (m) =>
       m
         .replace("Flexiffusion, 'free' form + DPM-Solver++", 'Flexi free+DPM')
+        .replace("Flexiffusion, 'free' form + UniPC", 'Flexi free+UniPC')
         .replace('Flexiffusion (evolutionary)', 'Flexi')
         .replace('Flexiffusion + DPM-Solver++', 'Flexi+DPM')
         .replace("Flexiffusion, 'free' form", 'Flexi free')
