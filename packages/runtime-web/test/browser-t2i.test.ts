@@ -167,7 +167,12 @@ describe.skipIf(!chromiumFound)('text to image (fashion-sd) in headless Chromium
           'Custom schedule (DSL)…',
         ]),
       );
-      expect(await p.textContent('#searched-note')).toMatch(/no searched schedules for fashion-sd yet|searched schedule/);
+      // docs/benchmarks.json carries the searched fashion-sd schedules (bench/headline-t2i.mjs --write)
+      expect(await p.textContent('#searched-note')).toMatch(/^\d+ searched schedules? from docs\/benchmarks\.json/);
+      const searched = await p.$$eval('#schedule-choice option', (os) =>
+        os.filter((o) => o.value.startsWith('searched-')).map((o) => ({ value: o.value, text: o.textContent ?? '' })),
+      );
+      expect(searched.length).toBeGreaterThan(0);
 
       await p.selectOption('#schedule-choice', 'custom');
       await p.fill('#custom', 'F P0 P0 | F X P1');
@@ -183,7 +188,11 @@ describe.skipIf(!chromiumFound)('text to image (fashion-sd) in headless Chromium
       expect(await p.textContent('#schedule-error')).toBe('');
       expect(await p.isDisabled('#generate')).toBe(false);
 
-      await p.fill('#prompt', 'a photo of a bright dress');
+      // generate with the searched 5× DPM-Solver++ schedule when there is one (T = 50: the teacher is DDIM-50)
+      const fastest = searched.find((o) => /DPM-Solver\+\+ ≥5×/.test(o.text)) ?? searched.at(-1)!;
+      await p.selectOption('#schedule-choice', fastest.value);
+      expect(await p.textContent('#schedule-error')).toBe('');
+      await p.fill('#prompt', 'a photo of a light dress');
       await p.click('#generate');
       await p.waitForSelector('#status[data-state="done"], #status[data-state="error"]', { timeout: 110_000 });
       expect(await p.textContent('#status')).toMatch(/^Done/);
@@ -199,10 +208,10 @@ describe.skipIf(!chromiumFound)('text to image (fashion-sd) in headless Chromium
           return { title: col.querySelector('h2')!.textContent, meta: col.querySelector('.meta')!.textContent, n: canvases.length, lit };
         }),
       );
-      expect(cols.map((c) => c.title)).toEqual(['Teacher — DDIM-10, every step full', 'Fast — custom: F P0 P0 P0 P0 | F P1 P1 P1 P1']);
+      expect(cols.map((c) => c.title)).toEqual(['Teacher — DDIM-50, every step full', `Fast — ${fastest.text}`]);
       for (const c of cols) {
         expect(c.n).toBe(4);
-        expect(c.meta).toMatch(/^\d+ ms per image on wasm/);
+        expect(c.meta).toMatch(/^\d+ ms per image on wasm · (DDIM|DPM-Solver\+\+ 2M|UniPC)[^·]*, T = 50 · /);
         for (const l of c.lit) expect(l).toBeGreaterThan(0.03); // a garment on black
       }
       const speedup = await p.textContent('#speedup');
