@@ -84,8 +84,12 @@ describe('flexi search', () => {
       expect(existsSync(join(ref, f)), f).toBe(true);
     }
     expect(a.stdout).toMatch(/best schedule: F/);
+    // the default objective on a model with its own reference statistics: rfid-fid, recorded
+    expect(JSON.parse(readFileSync(join(ref, 'settings.json'), 'utf8'))).toMatchObject({ metric: 'rfid-fid' });
     // the baselines beside the best, so the gain (or its absence) is visible at once
-    expect(a.stdout).toMatch(/baselines at about the same cost[^\n]*\n {2}search \(best\) +\d+\.\d\dx {2}rFID vs teacher \d/);
+    expect(a.stdout).toMatch(
+      /baselines at about the same cost[^\n]*\n {2}search \(best\) +\d+\.\d\dx {2}½ rFID \+ ½ FID change vs data -?\d/,
+    );
     const baselines: { label: string }[] = JSON.parse(readFileSync(join(ref, 'baselines.json'), 'utf8'));
     expect(baselines.length).toBeGreaterThan(0);
     for (const b of baselines) {
