@@ -86,12 +86,12 @@ export interface QueueEvaluatorOptions {
   readonly dataRange?: number;
   /** Upper bound on per-sample PSNR in dB (default 100). */
   readonly maxPsnrDb?: number;
-  /** Route of the Fréchet distance (default `auto`). */
   /**
    * Statistics of real data in the extractor's feature space: each result then also reports `fid`
    * and `teacherFid`, as `createRfidEvaluator`'s `reference` does.
    */
   readonly reference?: FeatureStats;
+  /** Route of the Fréchet distance (default `auto`). */
   readonly frechetRoute?: FrechetRoute;
   /** Tries per job for errors thrown by the workers' evaluation function (default 3). */
   readonly attempts?: number;
