@@ -54,7 +54,7 @@ import {
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
-import { JUDGE_DIM, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
+import { JUDGE_DIM, fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
 import { alternatingBest, fmt, pairedBootstrap, pm, sd } from './lib-headline.mjs';
 import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
 
@@ -197,23 +197,7 @@ if (args.rows !== undefined) {
 }
 
 // per sample: the feature network's features and logits, the judge's image embedding, brightness and area
-const extras = [
-  { name: 'clip', size: JUDGE_DIM, compute: (r) => judge.embedImages(r.samples, r.shape) },
-  {
-    name: 'attributes',
-    size: 2,
-    compute: (r) => {
-      const u8 = toUint8Images(r.samples, r.shape, [-1, 1], m.image.crop);
-      const out = new Float32Array(u8.length * 2);
-      u8.forEach((img, i) => {
-        const a = measureImageAttributes(img, rules);
-        out[2 * i] = a.brightness;
-        out[2 * i + 1] = a.area;
-      });
-      return out;
-    },
-  },
-];
+const sdCache = fashionSdCacheOptions(model, prompts, { judge, rules, measure: measureImageAttributes, toUint8: toUint8Images });
 const rowFeatures = (row) =>
   cachedFeatures({
     dir: join(root, 'features'),
@@ -223,10 +207,7 @@ const rowFeatures = (row) =>
     count: fidSamples,
     settings: settingsFor(row.sampler),
     logitsName: 'logits',
-    numClasses: 10,
-    conditioning: (s) => ({ prompts: s.map(promptOf) }),
-    conditioningId: `default prompts ${m.evaluation.prompts.sha256}`,
-    extras,
+    ...sdCache,
     onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`),
   });
 if (args['fill-only']) {

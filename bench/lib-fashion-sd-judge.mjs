@@ -56,3 +56,42 @@ export async function openFashionSdJudge(model, { threads = 1 } = {}) {
     score: async (x, dims, texts) => clipScore(await embedImages(x, dims), await embedTexts(texts), JUDGE_DIM).mean,
   };
 }
+
+/**
+ * The fashion-sd part of `cachedFeatures`' options, shared by bench/headline-t2i.mjs (which fills
+ * the cache) and bench/signal-study.mjs (which reads it): sample i's prompt is prompt i mod 200 of
+ * the default set, the feature network's 10 logits are kept, and two extras per sample, the
+ * judge's image embedding and the attribute measurements (brightness, area). The extras' names and
+ * sizes are part of the cache key; `compute` is only called for a chunk that is not cached yet,
+ * so a reader passes no `judge` (it then refuses to generate).
+ */
+export function fashionSdCacheOptions(model, prompts, { judge, rules, measure, toUint8 } = {}) {
+  const m = model.manifest;
+  const need = () => {
+    throw new Error('fashion-sd cache: this reader cannot generate missing chunks (run bench/headline-t2i.mjs --fill-only first)');
+  };
+  return {
+    numClasses: 10,
+    conditioning: (seeds) => ({ prompts: seeds.map((i) => prompts[i % prompts.length]) }),
+    conditioningId: `default prompts ${m.evaluation.prompts.sha256}`,
+    extras: [
+      { name: 'clip', size: JUDGE_DIM, compute: judge ? (r) => judge.embedImages(r.samples, r.shape) : need },
+      {
+        name: 'attributes',
+        size: 2,
+        compute: judge
+          ? (r) => {
+              const u8 = toUint8(r.samples, r.shape, [-1, 1], m.image.crop);
+              const out = new Float32Array(u8.length * 2);
+              u8.forEach((img, i) => {
+                const a = measure(img, rules);
+                out[2 * i] = a.brightness;
+                out[2 * i + 1] = a.area;
+              });
+              return out;
+            }
+          : need,
+      },
+    ],
+  };
+}

@@ -33,6 +33,7 @@ import { fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
 import { createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
 import { parseSchedule } from '@flexiffusion/schedule';
 import { writeSection } from './lib-benchmarks-md.mjs';
+import { fashionSdCacheOptions } from './lib-fashion-sd-judge.mjs';
 import { cachedFeatures, spearman } from './lib-feature-cache.mjs';
 
 const { values: args } = parseArgs({
@@ -51,7 +52,7 @@ const bench = JSON.parse(await readFile(join(docs, 'benchmarks.json'), 'utf8'));
 const ALPHAS = [0.25, 0.5, 0.75];
 
 /** Every signal of one model's rows; `pixels` keeps the images for PSNR. */
-async function study(name, rows, { pixels, fidSamples, conditioning, conditioningId, settingsOf, numClasses, extras, teacherMs }) {
+async function study(name, rows, { pixels, fidSamples, cacheOptions, settingsOf, teacherMs }) {
   const model = await loadModel(name, { threads });
   const m = model.manifest;
   const session = await createSessionFactory({ threads }).create(
@@ -70,9 +71,8 @@ async function study(name, rows, { pixels, fidSamples, conditioning, conditionin
       count,
       settings: settingsOf(row.sampler),
       logitsName: 'logits',
-      ...(numClasses ? { numClasses } : {}),
-      ...(conditioning ? { conditioning, conditioningId } : {}),
-      extras: [...extras, ...image],
+      ...(cacheOptions?.(model) ?? {}),
+      ...(pixels ? { extras: image } : {}),
       onChunk: (d, n) => log(`  ${name} ${row.method}: ${d}/${n}`),
     });
   // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's cache
@@ -160,7 +160,6 @@ const pixel = await study('fashion', pixelRows, {
   pixels: true,
   fidSamples: pixelMeta.fidSamples,
   settingsOf: (sampler) => (sampler === 'ddim' ? pixelSettings : { ...pixelSettings, sampler }),
-  extras: [],
   teacherMs: pixelMeta.teacherMsPerSample.min,
 });
 // consistency: the regenerated rFID@searchSamples equals the recorded one (same seeds, same images)
@@ -177,20 +176,13 @@ const sdRows = bench.rows.filter((r) => r.model === 'fashion-sd');
 let b;
 if (sdMeta && sdRows.length > 3) {
   const prompts = fashionSdPrompts();
-  const sdModel = await loadModel('fashion-sd', { threads: 1 });
-  const promptSha = sdModel.manifest.evaluation.prompts.sha256;
-  await sdModel.dispose();
   const sdSettings = { guidanceScale: sdMeta.guidance, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
-  // the headline-t2i cache's extras (their names and sizes are part of the key)
-  const stub = (name, size) => ({ name, size, compute: () => new Float32Array(0) });
   const sd = await study('fashion-sd', sdRows, {
     pixels: false,
     fidSamples: sdMeta.fidSamples,
-    conditioning: (s) => ({ prompts: s.map((i) => prompts[i % prompts.length]) }),
-    conditioningId: `default prompts ${promptSha}`,
-    numClasses: 10,
+    // the headline-t2i cache's settings (conditioning and extras are part of its key)
+    cacheOptions: (model) => fashionSdCacheOptions(model, prompts),
     settingsOf: (sampler) => (sampler === 'ddim' ? sdSettings : { ...sdSettings, sampler }),
-    extras: [stub('clip', 64), stub('attributes', 2)],
     teacherMs: sdRows.find((r) => r.method.startsWith('teacher')).msPerImage,
   });
   b = report('The text-to-image model (@flexiffusion/model-fashion-sd), held out', sd, keys);

@@ -1,8 +1,6 @@
 import { join } from 'node:path';
 import {
   type AdherenceCount,
-  featureStats,
-  fid,
   type OnnxFeatureExtractor,
   type PromptAttributeRules,
   parsePromptAttributeRules,
@@ -22,7 +20,7 @@ import { type CliModel, modelLocation, openModel, readModelFile, warningPrinter 
 import { generationValues, modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
-import { createEvaluationSetup, referenceStats } from '../internal/setup.js';
+import { createEvaluationSetup, referenceUnavailable } from '../internal/setup.js';
 import { sha256Hex } from '../internal/features.js';
 
 /** The options of `flexi eval`. */
@@ -144,7 +142,7 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const bar = createProgressBar({ label: 'eval', total: 3 });
     bar.update(0, 'teacher');
     const signal = interrupt.signal;
-    const teacherStats = await setup.rfid.teacherStats({ signal });
+    await setup.rfid.teacherStats({ signal }); // the teacher first, under its own progress step
     bar.update(1, 'schedule');
     const [res] = await setup.objective('psnr').evaluate([schedule], { signal });
     if (!res?.ok) throw new Error(`evaluation failed: ${res && !res.ok ? res.reason : 'no result'}`);
@@ -165,14 +163,10 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     bar.update(3);
     bar.done();
     const noNetwork = 'no feature network: pass --features FILE.onnx, or add featureNetwork to the manifest';
-    let ref: Awaited<ReturnType<typeof referenceStats>>;
+    // the setup read the reference statistics when they apply to its feature network
+    const ref = setup.reference;
     if (!network) missing['fid'] = noNetwork;
-    else if (!model.manifest.referenceStats) missing['fid'] = `model "${model.manifest.name}" has no referenceStats in its manifest`;
-    else if (network.source !== 'manifest')
-      missing['fid'] = "the manifest's referenceStats belong to its own featureNetwork, not --features";
-    else ref = await referenceStats(model);
-    let stats: ReturnType<typeof featureStats> | undefined;
-    if (ref && network) stats = featureStats(await network.extractor.extract(images.data, images.dims), network.extractor.dim);
+    else if (!ref) missing['fid'] = referenceUnavailable(model, network.source)!;
     if (!network) missing['rfid'] = missing['kid'] = noNetwork;
     const logitsName = network?.source === 'manifest' ? model.manifest.featureNetwork?.logits : undefined;
     const labels = setup.conditioning.labels;
@@ -211,8 +205,9 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       wallSpeedup: tTeacher / tSchedule,
       msPerSample: tSchedule / nt,
       teacherMsPerSample: tTeacher / nt,
-      fid: ref && stats ? fid(stats, ref) : null,
-      teacherFid: ref ? fid(teacherStats, ref) : null,
+      // measured by the evaluator on the same images (setup.reference)
+      fid: m['fid'] ?? null,
+      teacherFid: m['teacherFid'] ?? null,
       rfid: m['rfid'] ?? null,
       kid: m['kid'] ?? null,
       psnr: m['psnr'] ?? null,

@@ -21,7 +21,7 @@ import { createProgressBar } from '../internal/progress.js';
 import { buildReport } from '../internal/report.js';
 import { SEARCHER_NAMES, storedModelLocation, type SearcherName, type SearchSettings } from '../internal/search-folder.js';
 import { BASELINE_SETS, evaluateBaselines, writeResults } from '../internal/search-results.js';
-import { createEvaluationSetup, type EvaluationSetup } from '../internal/setup.js';
+import { createEvaluationSetup, referenceUnavailable, type EvaluationSetup } from '../internal/setup.js';
 import { type QueueEvaluation, queueEvaluation } from './worker.js';
 
 /** The searchers by name. */
@@ -215,8 +215,8 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
   if (values.resume === undefined) {
     // the default objective: rfid-fid where the model can compare with real data in its own
     // feature space (it ranks like FID@5000 on both embedded models: bench/signal-study.mjs), else rfid
-    if (values.metric === undefined && model.manifest.referenceStats && model.manifest.featureNetwork && !settings.features)
-      settings = { ...settings, metric: 'rfid-fid' };
+    const source = settings.features ? 'file' : model.manifest.featureNetwork ? 'manifest' : undefined;
+    if (values.metric === undefined && referenceUnavailable(model, source) === undefined) settings = { ...settings, metric: 'rfid-fid' };
     if (existsSync(settingsPath)) {
       const stored = await readJson<SearchSettings>(settingsPath);
       if (JSON.stringify(stored) !== JSON.stringify(settings)) {

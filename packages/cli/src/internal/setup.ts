@@ -18,6 +18,18 @@ import { createGeneratorPool, type GeneratorPool, type PoolSettings } from './ge
 import { checkRequest, modelId, readModelFile, type CliModel } from './model.js';
 import { DATA_METRICS, objectiveEvaluator, type MetricName } from './objective.js';
 
+/**
+ * Why the model's reference statistics cannot judge with the feature network of `source` (the
+ * manifest's, `--features`, or none), or undefined when they can: they are statistics in the
+ * manifest's own featureNetwork space.
+ */
+export function referenceUnavailable(model: CliModel, source: FeatureNetwork['source'] | undefined): string | undefined {
+  if (!model.manifest.referenceStats) return `model "${model.manifest.name}" has no referenceStats in its manifest`;
+  if (source === 'file') return "the manifest's referenceStats belong to its own featureNetwork, not --features";
+  if (source === undefined) return `model "${model.manifest.name}" has no featureNetwork for its referenceStats`;
+  return undefined;
+}
+
 /** The model's reference statistics (real data), when its manifest has them. */
 export async function referenceStats(model: CliModel): Promise<FeatureStats | undefined> {
   const ref = model.manifest.referenceStats;
@@ -70,11 +82,7 @@ export interface EvaluationSettings extends PoolSettings {
 function needs(command: string, model: CliModel, s: EvaluationSettings, network: FeatureNetwork | undefined): void {
   const m = s.metric;
   if (m !== undefined && DATA_METRICS.includes(m)) {
-    const why = !model.manifest.referenceStats
-      ? `model "${model.manifest.name}" has no referenceStats in its manifest`
-      : network?.source !== 'manifest'
-        ? "the manifest's referenceStats belong to its own featureNetwork, not --features"
-        : undefined;
+    const why = referenceUnavailable(model, network?.source);
     if (why !== undefined) {
       throw new CliError(
         'no-reference',
@@ -137,7 +145,7 @@ export async function createEvaluationSetup(
   const clip = s.clip !== undefined ? await openClip(command, model, s.clip) : undefined;
   const pool = await createGeneratorPool(s, s.concurrency, model);
   // real data in the model's own feature space: every result then reports fid and teacherFid
-  const reference = network?.source === 'manifest' ? await referenceStats(model) : undefined;
+  const reference = referenceUnavailable(model, network?.source) === undefined ? await referenceStats(model) : undefined;
   const cache = fileStatsCache(s.cacheDir);
   const id = modelId(model);
   // keys the teacher's cached statistics: the teacher's own sampler settings
