@@ -7,7 +7,14 @@
 //   npm run bench:headline -- [--quick] [--targets 2,3,4] [--trials 60] [--search-samples 100]
 //                             [--fid-samples 5000] [--variants dpmpp,free,latency,free-dpmpp]
 //                             [--threads N] [--rows REGEX] [--name NAME] [--fill-only]
-//                             [--write]
+//                             [--signal rfid|rfid-fid] [--searchers evo,random,grid|none]
+//                             [--no-search] [--ks 25,17,12,10] [--write]
+//
+// --signal: the searches' objective (default rfid, the paper's; rfid-fid is flexi search's default
+// on this model, see the signal study). --searchers: the paper-form DDIM searches run at each
+// target. --no-search: no search at all (baselines only). --ks: the k of the k-step rows (DDIM-k
+// beyond the default grid, DPM-Solver++-k, UniPC-k, GITS-k). Each searched row also records its
+// search cost: the best-so-far objective after each evaluation and the evaluation that found it.
 //
 // Everything long is cached under bench/.cache/ and resumes: searches keep their trials in a
 // FileTrialStore per (searcher, target), generated features are cached per schedule in chunks of
@@ -60,7 +67,7 @@ import { baselineGrid, gitsCostMatrix, gitsSchedule, gridSearcher } from '@flexi
 import { getSampler } from '@flexiffusion/runtime';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { cachedFeatures, cacheKey } from './lib-feature-cache.mjs';
-import { alternatingBest, fmt, pairedBootstrap, pm, sd } from './lib-headline.mjs';
+import { alternatingBest, fmt, pairedBootstrap, pm, sd, withSignal } from './lib-headline.mjs';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 
 // --model fashion-sd: the text-to-image model's headline (issue 19 part B) lives in its own script
@@ -91,6 +98,10 @@ async function pixelHeadline() {
       rows: { type: 'string' },
       name: { type: 'string' },
       'fill-only': { type: 'boolean', default: false },
+      signal: { type: 'string', default: 'rfid' },
+      searchers: { type: 'string', default: 'evo,random,grid' },
+      'no-search': { type: 'boolean', default: false },
+      ks: { type: 'string', default: '25,17,12,10' },
     },
   });
   const quick = args.quick;
@@ -100,6 +111,19 @@ async function pixelHeadline() {
   const searchSamples = Number(args['search-samples'] ?? (quick ? 24 : 100));
   const fidSamples = Number(args['fid-samples'] ?? (quick ? 100 : 5000));
   const nullMode = args['null-mode'];
+  // --signal: the searches' objective. rfid (the paper's, the default of the tables so far) or
+  // rfid-fid (½ rFID + ½ the change of FID vs the test set at the search's N, on the same seeds:
+  // flexi search's default where the model has reference statistics; see the signal study)
+  const signal = args.signal;
+  if (!['rfid', 'rfid-fid'].includes(signal)) throw new Error(`--signal "${signal}": expected rfid or rfid-fid`);
+  // --searchers: which of the paper-form DDIM searches run at each target (none: only --variants)
+  const searcherNames = args.searchers === 'none' ? [] : args.searchers.split(',');
+  for (const n of searcherNames)
+    if (!['evo', 'random', 'grid'].includes(n)) throw new Error(`--searchers entry "${n}": expected evo, random, grid or none`);
+  // --ks: the step counts of the k-step baselines (DDIM-k beyond the default grid, DPM-Solver++-k,
+  // UniPC-k, GITS-k)
+  const ks = args.ks.split(',').map(Number);
+  for (const k of ks) if (!Number.isInteger(k) || k < 2 || k > T) throw new Error(`--ks entry "${k}": expected integers in [2, ${T}]`);
   const log = (s) => process.stderr.write(`${s}\n`);
   // --name: the docs section (and file names) a --write run produces
   const section = args.name ?? (quick ? 'headline-quick' : args.rows !== undefined ? `headline-${fidSamples}` : 'headline');
@@ -133,26 +157,30 @@ async function pixelHeadline() {
   const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
   const teacherCache = createMemoryStatsCache();
   const evaluatorFor = (sampler) =>
-    createRfidEvaluator({
-      generate: async (schedule, req) => {
-        const r = await model.generate({
-          schedule,
-          seeds: req.seeds,
-          labels: req.labels,
-          ...(schedule === teacher ? settings : settingsFor(sampler)),
-          ...(req.signal ? { signal: req.signal } : {}),
-        });
-        return { data: r.samples, dims: [...r.shape] };
-      },
-      extractor,
-      teacher,
-      seeds,
-      labels,
-      costProfile: profile,
-      cache: teacherCache,
-      modelId: m.unet.sha256,
-      sampler: settings,
-    });
+    withSignal(
+      signal,
+      createRfidEvaluator({
+        generate: async (schedule, req) => {
+          const r = await model.generate({
+            schedule,
+            seeds: req.seeds,
+            labels: req.labels,
+            ...(schedule === teacher ? settings : settingsFor(sampler)),
+            ...(req.signal ? { signal: req.signal } : {}),
+          });
+          return { data: r.samples, dims: [...r.shape] };
+        },
+        extractor,
+        teacher,
+        seeds,
+        labels,
+        costProfile: profile,
+        cache: teacherCache,
+        modelId: m.unet.sha256,
+        sampler: settings,
+        ...(signal === 'rfid-fid' ? { reference: ref } : {}),
+      }),
+    );
   const samplerLabel = { ddim: 'DDIM', 'dpmpp-2m': 'DPM-Solver++', unipc: 'UniPC' };
 
   // --- searches: evo, random, grid at each target, same budget, resumable
@@ -250,7 +278,8 @@ async function pixelHeadline() {
   const found = [];
   const runs = [];
   for (const target of targets) {
-    for (const [name, make] of Object.entries(searchers)) runs.push({ target, name, make, sampler: 'ddim' });
+    for (const [name, make] of Object.entries(searchers))
+      if (searcherNames.includes(name === 'flexiffusion' ? 'evo' : name)) runs.push({ target, name, make, sampler: 'ddim' });
     if (variants.includes('dpmpp'))
       runs.push({ target, name: 'flexiffusion', make: searchers.flexiffusion, sampler: 'dpmpp-2m', label: 'Flexiffusion + DPM-Solver++' });
     if (variants.includes('free'))
@@ -287,6 +316,20 @@ async function pixelHeadline() {
         label: 'Flexiffusion, latency cost',
       });
   }
+  if (args['no-search']) runs.length = 0;
+  // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
+  // rows that decide the targets at a larger sample count; a search whose row would not match is
+  // not run
+  let rowsRe;
+  if (args.rows !== undefined) {
+    try {
+      rowsRe = new RegExp(args.rows);
+    } catch (e) {
+      throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
+    }
+  }
+  const methodOf = (name, label) => label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
+  runs.splice(0, runs.length, ...runs.filter((r) => rowsRe === undefined || rowsRe.test(`${methodOf(r.name, r.label)} ≥${r.target}×`)));
   for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
     const [searcher, searchSpace] = make();
     const evaluator = evaluatorFor(sampler);
@@ -303,6 +346,7 @@ async function pixelHeadline() {
         space: searchSpace.describe(),
         unet: m.unet.sha256,
         ...(cost ? { cost: cost.partialMacs } : {}),
+        ...(signal !== 'rfid' ? { signal } : {}),
       }),
     );
     await mkdir(dir, { recursive: true });
@@ -320,23 +364,47 @@ async function pixelHeadline() {
       meta: { searchSamples, settings: runSettings },
       onProgress: (p) =>
         log(
-          `  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`,
+          `  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× ${signal} ${p.best.objective.toFixed(3)}` : ''}`,
         ),
     });
     // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
     const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
     log(`${label ?? name} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
-    const method = label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
-    if (r.best) found.push({ method: `${method} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
+    const method = methodOf(name, label);
+    // search cost: the best-so-far objective after each evaluation (pruned proposals, below the
+    // target, are not evaluated and not counted) and the evaluation that first reached the best
+    const anytime = [];
+    let bestSoFar = Infinity;
+    let evaluationsToBest;
+    for (const t of r.trials) {
+      if (t.state === 'pruned') continue;
+      if (t.state === 'complete' && t.cost.speedup >= target && t.objective < bestSoFar) {
+        bestSoFar = t.objective;
+        evaluationsToBest = anytime.length + 1;
+      }
+      anytime.push(bestSoFar);
+    }
+    if (r.best)
+      found.push({
+        method: `${method} ≥${target}×`,
+        schedule: parseSchedule(r.best.schedule),
+        searchSeconds,
+        sampler,
+        evaluationsToBest,
+        anytime,
+      });
   }
 
   // --- every row: baselines and found schedules, measured the same way
   const rows = [{ method: 'teacher DDIM-50', schedule: teacher, searchSeconds: 0, sampler: 'ddim' }];
-  if (!args['only-variants'])
+  if (!args['only-variants']) {
     for (const b of baselineGrid(T, { branches: model.branches }))
       rows.push({ method: b.label, schedule: b.schedule, searchSeconds: 0, sampler: 'ddim' });
+    for (const k of ks.filter((k) => !rows.some((r) => r.method === `DDIM-${k}`)))
+      rows.push({ method: `DDIM-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler: 'ddim' });
+  }
   for (const sampler of studentSamplers.filter((x) => x !== 'ddim' && !args['only-variants'])) {
-    for (const k of [25, 17, 12, 10])
+    for (const k of ks)
       rows.push({ method: `${samplerLabel[sampler] ?? sampler}-${k}`, schedule: uniformSchedule(T, k), searchSeconds: 0, sampler });
   }
   rows.push(...found);
@@ -346,8 +414,7 @@ async function pixelHeadline() {
     const t0 = performance.now();
     const costs = await gitsCosts();
     const seconds = (performance.now() - t0) / 1000;
-    for (const k of [25, 17, 12, 10])
-      rows.push({ method: `GITS-${k}`, schedule: gitsSchedule(costs, k), searchSeconds: seconds, sampler: 'ddim' });
+    for (const k of ks) rows.push({ method: `GITS-${k}`, schedule: gitsSchedule(costs, k), searchSeconds: seconds, sampler: 'ddim' });
   }
   // a row's generated features at fidSamples (cached on disk, resumable, shared between processes)
   const rowFeatures = (row) =>
@@ -361,17 +428,9 @@ async function pixelHeadline() {
       logitsName: 'logits',
       onChunk: (d, n) => log(`  ${row.method}: ${d}/${n}`),
     });
-  // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
-  // rows that decide the targets at a larger sample count
   let left = [];
-  if (args.rows !== undefined) {
-    let re;
-    try {
-      re = new RegExp(args.rows);
-    } catch (e) {
-      throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
-    }
-    const keep = rows.filter((r) => r.schedule === teacher || re.test(r.method));
+  if (rowsRe !== undefined) {
+    const keep = rows.filter((r) => r.schedule === teacher || rowsRe.test(r.method));
     left = rows.filter((r) => !keep.includes(r)).map((r) => r.method);
     if (keep.length === 1)
       throw new Error(
@@ -445,6 +504,9 @@ async function pixelHeadline() {
       kid,
       classAccuracy: correct / fidSamples,
       searchSeconds: row.searchSeconds,
+      ...(row.anytime
+        ? { evaluationsToBest: row.evaluationsToBest, anytime: row.anytime.map((v) => (Number.isFinite(v) ? Number(v.toFixed(4)) : null)) }
+        : {}),
     });
     log(
       `${row.method}: ${out.at(-1).macSpeedup.toFixed(2)}× MACs, ${out.at(-1).wallSpeedup.toFixed(2)}× wall, FID ${fidValue.toFixed(3)} (${out.at(-1).fidDegradationPct.toFixed(1)}%)`,
@@ -462,36 +524,61 @@ async function pixelHeadline() {
   out.forEach((r, i) => {
     r.fidChangeSdPct = (sd(Array.from(boot[i], (v, b) => v - boot[teacherRow][b])) / teacherFid) * 100;
   });
-  // matched cost: each searched row against the k-step curve of a sampler (linear interpolation in
-  // MAC speed-up between the two nearest DDIM-k / DPM-Solver++-k rows), with the bootstrap spread
-  const curve = (sampler) =>
+  // matched cost: each searched row against the k-step curve of each baseline family (linear
+  // interpolation in MAC speed-up between the two nearest rows), with the bootstrap spread. A row
+  // faster than a family's fastest measured row is compared with that row, which is slower than it
+  // (a conservative comparison: the baselines' FID grows with their speed-up)
+  const kFamilies = [
+    ['DDIM-k', /^DDIM-\d+$/, true],
+    ['DPM-Solver++-k', /^DPM-Solver\+\+-\d+$/, false],
+    ['UniPC-k', /^UniPC-\d+$/, false],
+    ['GITS-k', /^GITS-\d+$/, true],
+  ];
+  const curve = (re, withTeacher) =>
     out
       .map((r, i) => ({ r, i }))
-      .filter(({ r }) => r.sampler === sampler && (/^(DDIM|DPM-Solver\+\+|UniPC)-\d+$/.test(r.method) || r.method.startsWith('teacher')))
+      .filter(({ r }) => re.test(r.method) || (withTeacher && r.method.startsWith('teacher')))
       .sort((a, b) => a.r.macSpeedup - b.r.macSpeedup);
-  const against = (i, sampler) => {
-    const c = curve(sampler);
+  const against = (i, c) => {
     const s = out[i].macSpeedup;
+    const last = c.at(-1);
+    if (last !== undefined && s > last.r.macSpeedup) {
+      const diffs = Array.from(boot[i], (v, b) => v - boot[last.i][b]);
+      return {
+        base: last.r.fid,
+        diff: out[i].fid - last.r.fid,
+        sd: sd(diffs),
+        between: `${last.r.method} (${fmt(last.r.macSpeedup)}×, slower than this row)`,
+      };
+    }
     for (let j = 0; j + 1 < c.length; j++) {
       const lo = c[j],
         hi = c[j + 1];
-      if (s >= lo.r.macSpeedup && s <= hi.r.macSpeedup) {
+      // no interpolation across a wide gap (a run that measured only some k): it would be a guess
+      if (s >= lo.r.macSpeedup && s <= hi.r.macSpeedup && hi.r.macSpeedup - lo.r.macSpeedup <= 1.5) {
         const w = (s - lo.r.macSpeedup) / (hi.r.macSpeedup - lo.r.macSpeedup);
         const base = (1 - w) * lo.r.fid + w * hi.r.fid;
         const diffs = Array.from(boot[i], (v, b) => v - ((1 - w) * boot[lo.i][b] + w * boot[hi.i][b]));
-        return { base, diff: out[i].fid - base, sd: sd(diffs), between: `${lo.r.method.replace('teacher ', '')} and ${hi.r.method}` };
+        return {
+          base,
+          diff: out[i].fid - base,
+          sd: sd(diffs),
+          between: `between ${lo.r.method.replace('teacher ', '')} and ${hi.r.method}`,
+        };
       }
     }
     return undefined;
   };
   const matched = [];
   out.forEach((r, i) => {
-    if (r.searchSeconds === 0) return;
-    for (const sampler of [...new Set(['ddim', r.sampler])]) {
-      const a = against(i, sampler);
+    if (r.searchSeconds === 0 || r.method.startsWith('GITS')) return;
+    for (const [name, re, withTeacher] of kFamilies) {
+      const c = curve(re, withTeacher);
+      if (!c.some(({ r: x }) => re.test(x.method))) continue;
+      const a = against(i, c);
       if (a)
         matched.push(
-          `| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.fid, 3)} | ${samplerLabel[sampler] ?? sampler}-k between ${a.between}: ${fmt(a.base, 3)} | ${pm(a.diff, 3)} ± ${fmt(a.sd, 3)} |`,
+          `| ${r.method} | ${fmt(r.macSpeedup)} | ${fmt(r.fid, 3)} | ${name} ${a.between}: ${fmt(a.base, 3)} | ${pm(a.diff, 3)} ± ${fmt(a.sd, 3)} |`,
         );
     }
   });
@@ -517,8 +604,30 @@ async function pixelHeadline() {
         ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} |`
         : `| ${name} | none under 5% | – | – | – |`,
     );
+  // the searches' cost: evaluations, the one that found the row's schedule, the best-so-far
+  // objective at a few budgets (one search seed per row), the search time next to what it bought
+  function searchCost() {
+    const searched = out.filter((r) => r.anytime);
+    if (searched.length === 0) return [];
+    const most = Math.max(...searched.map((r) => r.anytime.length));
+    const at = [...new Set([...[10, 25, 50, 100, 200].filter((n) => n < most), most])];
+    const v = (x) => (x === null || x === undefined ? '–' : fmt(x, 3));
+    return [
+      '',
+      '### Search cost',
+      '',
+      `Objective: ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ FID change vs the test set)'} at ${searchSamples} samples, lower is better; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
+      '',
+      `| row | evaluations | reached its best at | ${at.map((n) => `best after ${n}`).join(' | ')} | search (s) | wall speed-up | FID change |`,
+      `| --- | ---: | ---: | ${at.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+      ...searched.map(
+        (r) =>
+          `| ${r.method} | ${r.anytime.length} | ${r.evaluationsToBest ?? '–'} | ${at.map((n) => v(r.anytime[Math.min(n, r.anytime.length) - 1])).join(' | ')} | ${fmt(r.searchSeconds, 0)} | ${fmt(r.wallSpeedup)} | ${pm(r.fidDegradationPct)}% |`,
+      ),
+    ];
+  }
   const table = [
-    `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each at rFID@${searchSamples}. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the sum of the stored trials' evaluation times, as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column).`,
+    `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each${args['no-search'] ? ' (none run here)' : ''}, judged by ${signal === 'rfid' ? 'rFID' : '½ rFID + ½ the change of FID vs the test set (rfid-fid)'} at ${searchSamples} samples. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the sum of the stored trials' evaluation times, as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column).`,
     '',
     ...(left.length > 0
       ? [
@@ -545,11 +654,12 @@ async function pixelHeadline() {
     '',
     '### Searched schedules against the k-step baselines at the same MAC speed-up',
     '',
-    'The baseline FID is interpolated linearly in MAC speed-up between the two nearest k-step rows of the sampler; ± is the paired bootstrap standard deviation of the difference. Negative: the searched schedule is better.',
+    'The baseline FID is interpolated linearly in MAC speed-up between the two nearest rows of each k-step family measured here (a searched row faster than all of them is compared with the fastest, which is slower than it); ± is the paired bootstrap standard deviation of the difference. Negative: the searched schedule is better.',
     '',
     '| row | MAC speed-up | FID | baseline at that speed-up | difference |',
     '| --- | ---: | ---: | --- | ---: |',
     ...matched,
+    ...searchCost(),
   ].join('\n');
   console.log(table);
 

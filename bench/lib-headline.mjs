@@ -58,3 +58,21 @@ export async function alternatingBest(timeRow, timeTeacher, rounds = 3) {
   }
   return { row, teacher, speedup: total(teacher) / total(row) };
 }
+
+/**
+ * The search's objective from what the rFID evaluator measured once: `rfid` leaves the evaluator
+ * as it is; `rfid-fid` (flexi search's default where the model has reference statistics) is
+ * ½·rFID + ½·(fid − teacherFid), which needs the evaluator built with a `reference`.
+ */
+export function withSignal(signal, inner) {
+  if (signal === 'rfid') return inner;
+  if (signal !== 'rfid-fid') throw new Error(`signal "${signal}": expected rfid or rfid-fid`);
+  const map = (r) => (r.ok ? { ...r, objective: 0.5 * r.metrics.rfid + 0.5 * (r.metrics.fid - r.metrics.teacherFid) } : r);
+  return {
+    async evaluate(schedules, opts = {}) {
+      const { onResult, ...rest } = opts;
+      const out = await inner.evaluate(schedules, { ...rest, ...(onResult ? { onResult: (i, r) => onResult(i, map(r)) } : {}) });
+      return out.map(map);
+    },
+  };
+}
