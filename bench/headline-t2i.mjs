@@ -28,8 +28,6 @@ import { parseArgs } from 'node:util';
 import {
   OnnxFeatureExtractor,
   clipScore,
-  createMemoryStatsCache,
-  createRfidEvaluator,
   deserializeStats,
   fashionPreset,
   featureStats,
@@ -55,7 +53,7 @@ import {
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 import { JUDGE_DIM, fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
-import { alternatingBest, fmt, pairedBootstrap, pm, sd } from './lib-headline.mjs';
+import { alternatingBest, fmt, pairedBootstrap, pm, rowsFilter, sd, searchEvaluators } from './lib-headline.mjs';
 import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
 
 const { values: args } = parseArgs({
@@ -104,40 +102,20 @@ const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, 
 const dim = extractor.dim;
 const judge = await openFashionSdJudge(model, { threads });
 
-let rowFilter;
-if (args.rows !== undefined) {
-  try {
-    rowFilter = new RegExp(args.rows);
-  } catch (e) {
-    throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
-  }
-}
+const rowFilter = rowsFilter(args.rows);
 
 // --- searches: the free form with the --search-samplers candidates (the teacher stays
 // DDIM-50), rFID at searchSamples on the first prompts of the default set
 const seeds = Array.from({ length: searchSamples }, (_, i) => i);
-const teacherCache = createMemoryStatsCache();
-const evaluatorFor = (sampler) =>
-  createRfidEvaluator({
-    generate: async (schedule, req) => {
-      const r = await model.generate({
-        schedule,
-        seeds: req.seeds,
-        prompts: req.prompts,
-        ...(schedule === teacher ? settings : settingsFor(sampler)),
-        ...(req.signal ? { signal: req.signal } : {}),
-      });
-      return { data: r.samples, dims: [...r.shape] };
-    },
-    extractor,
-    teacher,
-    seeds,
-    prompts: seeds.map(promptOf),
-    costProfile: profile,
-    cache: teacherCache,
-    modelId: m.unet.sha256,
-    sampler: settings,
-  });
+const evaluatorFor = searchEvaluators({
+  model,
+  extractor,
+  teacher,
+  seeds,
+  conditions: { prompts: seeds.map(promptOf) },
+  settings,
+  costProfile: profile,
+});
 const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
 const found = [];
 for (const target of targets) {

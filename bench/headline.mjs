@@ -44,8 +44,6 @@ import { parseArgs } from 'node:util';
 import { FileTrialStore, createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
 import {
   OnnxFeatureExtractor,
-  createMemoryStatsCache,
-  createRfidEvaluator,
   deserializeStats,
   fashionPreset,
   featureStats,
@@ -67,7 +65,7 @@ import { baselineGrid, gitsCostMatrix, gitsSchedule, gridSearcher } from '@flexi
 import { getSampler } from '@flexiffusion/runtime';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { cachedFeatures, cacheKey } from './lib-feature-cache.mjs';
-import { alternatingBest, fmt, pairedBootstrap, pm, sd, withSignal } from './lib-headline.mjs';
+import { alternatingBest, fmt, pairedBootstrap, pm, rowsFilter, sd, searchEvaluators } from './lib-headline.mjs';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 
 // --model fashion-sd: the text-to-image model's headline (issue 19 part B) lives in its own script
@@ -155,32 +153,17 @@ async function pixelHeadline() {
     ...(variants.includes('unipc') || variants.includes('free-unipc') ? ['unipc'] : []),
   ];
   const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
-  const teacherCache = createMemoryStatsCache();
-  const evaluatorFor = (sampler) =>
-    withSignal(
-      signal,
-      createRfidEvaluator({
-        generate: async (schedule, req) => {
-          const r = await model.generate({
-            schedule,
-            seeds: req.seeds,
-            labels: req.labels,
-            ...(schedule === teacher ? settings : settingsFor(sampler)),
-            ...(req.signal ? { signal: req.signal } : {}),
-          });
-          return { data: r.samples, dims: [...r.shape] };
-        },
-        extractor,
-        teacher,
-        seeds,
-        labels,
-        costProfile: profile,
-        cache: teacherCache,
-        modelId: m.unet.sha256,
-        sampler: settings,
-        ...(signal === 'rfid-fid' ? { reference: ref } : {}),
-      }),
-    );
+  const evaluatorFor = searchEvaluators({
+    model,
+    extractor,
+    teacher,
+    seeds,
+    conditions: { labels },
+    settings,
+    costProfile: profile,
+    signal,
+    reference: ref,
+  });
   const samplerLabel = { ddim: 'DDIM', 'dpmpp-2m': 'DPM-Solver++', unipc: 'UniPC' };
 
   // --- searches: evo, random, grid at each target, same budget, resumable
@@ -320,14 +303,7 @@ async function pixelHeadline() {
   // --rows: measure only the rows whose method matches (the teacher always), e.g. to confirm the
   // rows that decide the targets at a larger sample count; a search whose row would not match is
   // not run
-  let rowsRe;
-  if (args.rows !== undefined) {
-    try {
-      rowsRe = new RegExp(args.rows);
-    } catch (e) {
-      throw new Error(`--rows "${args.rows}" is not a valid regular expression: ${e.message}`);
-    }
-  }
+  const rowsRe = rowsFilter(args.rows);
   const methodOf = (name, label) => label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
   runs.splice(0, runs.length, ...runs.filter((r) => rowsRe === undefined || rowsRe.test(`${methodOf(r.name, r.label)} ≥${r.target}×`)));
   for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {

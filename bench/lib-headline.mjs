@@ -1,6 +1,7 @@
 // What the headline benches (bench/headline.mjs, bench/headline-t2i.mjs) share: the paired
-// bootstrap over the seeds, the alternating wall-clock timing, and number formatting.
-import { featureStats, fid } from '@flexiffusion/metrics';
+// bootstrap over the seeds, the alternating wall-clock timing, the searches' evaluator and number
+// formatting.
+import { createMemoryStatsCache, createRfidEvaluator, featureStats, fid } from '@flexiffusion/metrics';
 import { createRng } from '@flexiffusion/schedule';
 
 /**
@@ -26,6 +27,16 @@ export function pairedBootstrap(rows, { dim, ref, count, B, seed = 7 }) {
     });
   }
   return out;
+}
+
+/** The --rows option as a RegExp (undefined when not given); a bad pattern throws, naming it. */
+export function rowsFilter(pattern) {
+  if (pattern === undefined) return undefined;
+  try {
+    return new RegExp(pattern);
+  } catch (e) {
+    throw new Error(`--rows "${pattern}" is not a valid regular expression: ${e.message}`);
+  }
 }
 
 /** Sample standard deviation. */
@@ -60,19 +71,47 @@ export async function alternatingBest(timeRow, timeTeacher, rounds = 3) {
 }
 
 /**
- * The search's objective from what the rFID evaluator measured once: `rfid` leaves the evaluator
- * as it is; `rfid-fid` (flexi search's default where the model has reference statistics) is
- * ½·rFID + ½·(fid − teacherFid), which needs the evaluator built with a `reference`.
+ * The searches' evaluators, one per candidate sampler: rFID (and KID, PSNR) against the teacher on
+ * `seeds` with `conditions` (`{ labels }` or `{ prompts }`, one per seed), the teacher always run
+ * with `settings` (DDIM), candidates with `settings` and the given sampler; one teacher cache for
+ * all. `signal`: the objective, `rfid` (the paper's) or `rfid-fid` (½·rFID + ½·(fid − teacherFid),
+ * flexi search's default where the model has reference statistics; needs `reference`).
  */
-export function withSignal(signal, inner) {
-  if (signal === 'rfid') return inner;
-  if (signal !== 'rfid-fid') throw new Error(`signal "${signal}": expected rfid or rfid-fid`);
+export function searchEvaluators({ model, extractor, teacher, seeds, conditions, settings, costProfile, signal = 'rfid', reference }) {
+  if (signal !== 'rfid' && signal !== 'rfid-fid') throw new Error(`signal "${signal}": expected rfid or rfid-fid`);
+  if (signal === 'rfid-fid' && reference === undefined) throw new Error('signal "rfid-fid" needs the reference statistics');
+  const cache = createMemoryStatsCache();
   const map = (r) => (r.ok ? { ...r, objective: 0.5 * r.metrics.rfid + 0.5 * (r.metrics.fid - r.metrics.teacherFid) } : r);
-  return {
-    async evaluate(schedules, opts = {}) {
-      const { onResult, ...rest } = opts;
-      const out = await inner.evaluate(schedules, { ...rest, ...(onResult ? { onResult: (i, r) => onResult(i, map(r)) } : {}) });
-      return out.map(map);
-    },
+  return (sampler) => {
+    const inner = createRfidEvaluator({
+      generate: async (schedule, req) => {
+        const r = await model.generate({
+          schedule,
+          seeds: req.seeds,
+          ...(req.labels ? { labels: req.labels } : {}),
+          ...(req.prompts ? { prompts: req.prompts } : {}),
+          ...(schedule === teacher || sampler === 'ddim' ? settings : { ...settings, sampler }),
+          ...(req.signal ? { signal: req.signal } : {}),
+        });
+        return { data: r.samples, dims: [...r.shape] };
+      },
+      extractor,
+      teacher,
+      seeds,
+      ...conditions,
+      costProfile,
+      cache,
+      modelId: model.manifest.unet.sha256,
+      sampler: settings,
+      ...(signal === 'rfid-fid' ? { reference } : {}),
+    });
+    if (signal === 'rfid') return inner;
+    return {
+      async evaluate(schedules, opts = {}) {
+        const { onResult, ...rest } = opts;
+        const out = await inner.evaluate(schedules, { ...rest, ...(onResult ? { onResult: (i, r) => onResult(i, map(r)) } : {}) });
+        return out.map(map);
+      },
+    };
   };
 }
