@@ -90,11 +90,20 @@ describe('flexi search', () => {
     expect(a.stdout).toMatch(
       /baselines at about the same cost[^\n]*\n {2}search \(best\) +\d+\.\d\dx {2}½ rFID \+ ½ FID change vs data -?\d/,
     );
-    const baselines: { label: string }[] = JSON.parse(readFileSync(join(ref, 'baselines.json'), 'utf8'));
+    const baselines: { label: string; schedule: string; speedup: number }[] = JSON.parse(readFileSync(join(ref, 'baselines.json'), 'utf8'));
     expect(baselines.length).toBeGreaterThan(0);
     for (const b of baselines) {
       expect(a.stdout).toContain(`  ${b.label}`);
     }
+    // GITS-k at the k of the nearest uniform row: the same cost, k of the T steps full
+    const uniform = baselines.find((b) => /^DDIM-\d+$/.test(b.label))!;
+    const k = Number(uniform.label.slice('DDIM-'.length));
+    const gits = baselines.find((b) => b.label === `GITS-${k}`);
+    expect(gits, JSON.stringify(baselines.map((b) => b.label))).toBeDefined();
+    expect(gits!.speedup).toBe(uniform.speedup);
+    expect(gits!.schedule.split(/[\s|]+/).filter((s) => s === 'F')).toHaveLength(k);
+    expect(a.stdout).toMatch(new RegExp(`\\n  GITS-${k} +${uniform.speedup.toFixed(2)}x `));
+    expect(a.stderr).toContain('gits (DDIM teacher trajectory, 6 samples)');
     const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8'));
     expect(best.speedup).toBeGreaterThanOrEqual(1.5);
     expect(typeof best.rfid).toBe('number');
@@ -129,6 +138,9 @@ describe('flexi search', () => {
     expect(resumed.map((t) => t.number)).toEqual(resumed.map((_, i) => i));
     const strip = (ts: { schedule: string; state: string; objective?: number }[]) => ts.map((t) => [t.schedule, t.state, t.objective]);
     expect(strip(resumed)).toEqual(strip(reference));
+    // the GITS schedule is the same in a second folder: the same seeds, the same trajectory
+    const resumedBaselines: { label: string; schedule: string }[] = JSON.parse(readFileSync(join(out, 'baselines.json'), 'utf8'));
+    expect(resumedBaselines.find((x) => x.label === gits!.label)?.schedule).toBe(gits!.schedule);
 
     // the report renders in headless Chromium
     const chromium = '/usr/bin/chromium';

@@ -12,6 +12,7 @@ import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../int
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
+import { gitsTeacher } from '../internal/gits.js';
 import { onInterrupt } from '../internal/interrupt.js';
 import { acquireLock, checkUnlocked } from '../internal/lock.js';
 import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
@@ -61,7 +62,9 @@ export const searchSpec = {
   concurrency: int({ default: 1, min: 1, max: 64, help: 'generator worker threads (results do not depend on it)' }),
   baselines: choice(BASELINE_SETS, {
     default: 'near',
-    help: 'baselines to evaluate for the report: nearest DDIM-k and DeepCache, all, or none',
+    help:
+      'baselines to evaluate for the report: near (the DDIM-k and DeepCache nearest to --speedup, and GITS-k: the k steps ' +
+      "chosen by GITS's DP on the teacher's DDIM trajectory, same k and cost), all (every DDIM-k and GITS-k, every DeepCache), or none",
   }),
   'grid-images': options['grid-images'],
   'cache-dir': options['cache-dir'],
@@ -344,7 +347,25 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         ),
     });
     bar.done(result.replayed > 0 ? `(${result.replayed} trials replayed from the store)` : '');
-    const baselines = await evaluateBaselines(settings, model.branches, model.costProfile, evaluator, out, values.baselines, searchSignal);
+    const baselines = await evaluateBaselines({
+      settings,
+      branches: model.branches,
+      costProfile: model.costProfile,
+      evaluator,
+      out,
+      which: values.baselines,
+      signal: searchSignal,
+      // the GITS rows' teacher: the evaluator's seeds and conditioning, the search's generation settings
+      gits: gitsTeacher(model, {
+        teacherSteps: settings.teacherSteps,
+        seeds: setup.seeds,
+        conditioning: setup.conditioning,
+        guidanceScale: settings.guidance ?? undefined,
+        batchSize: settings.genBatch,
+        height: settings.height,
+        width: settings.width,
+      }),
+    });
     await writeResults(out, result, baselines, settings);
     const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal });
     if (result.best) {
@@ -362,15 +383,17 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         return ms === undefined ? '' : `  ${(ms / settings.samples).toFixed(1)} ms/sample`;
       };
       console.log(`baselines at about the same cost (same seeds${stored.prompts ? ' and prompts' : ''}, same signal):`);
+      // labels such as "GITS-12 + DPM-Solver++" are longer than the usual 16 columns
+      const width = Math.max(16, ...baselines.map((b) => b.label.length));
       if (result.best) {
         const b = result.best;
         console.log(
-          `  ${'search (best)'.padEnd(16)} ${b.cost.speedup.toFixed(2)}x  ${label} ${b.objective!.toFixed(4)}${perSample(b.metrics)}`,
+          `  ${'search (best)'.padEnd(width)} ${b.cost.speedup.toFixed(2)}x  ${label} ${b.objective!.toFixed(4)}${perSample(b.metrics)}`,
         );
       }
       for (const b of baselines) {
         console.log(
-          `  ${b.label.padEnd(16)} ${b.speedup.toFixed(2)}x  ${label} ${b.objective?.toFixed(4) ?? '–'}${perSample(b.metrics)}  ${b.schedule}`,
+          `  ${b.label.padEnd(width)} ${b.speedup.toFixed(2)}x  ${label} ${b.objective?.toFixed(4) ?? '–'}${perSample(b.metrics)}  ${b.schedule}`,
         );
       }
     }

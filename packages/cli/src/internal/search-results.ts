@@ -1,6 +1,6 @@
 /**
- * What `flexi search` writes after the search: the baselines (nearest DDIM-k and DeepCache, judged
- * the same way), best.json, pareto.json and baselines.json.
+ * What `flexi search` writes after the search: the baselines (nearest DDIM-k, GITS-k at the same k
+ * and DeepCache, judged the same way), best.json, pareto.json and baselines.json.
  */
 import { join } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
@@ -9,12 +9,14 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
+  scheduleSteps,
   type Evaluator,
   type SearchResult,
   type Trial,
 } from '@flexiffusion/schedule';
-import { baselineGrid, listSearcher, listSpace } from '@flexiffusion/search-grid';
+import { baselineGrid, gitsSchedule, listSearcher, listSpace, type GitsCostMatrix } from '@flexiffusion/search-grid';
 import { writeJson } from './files.js';
+import type { GitsTeacher } from './gits.js';
 import { createProgressBar } from './progress.js';
 import type { BaselineResult, SearchSettings } from './search-folder.js';
 
@@ -32,16 +34,43 @@ export type BaselineSet = 'near' | 'all' | 'none';
 /** The valid `--baselines` values. */
 export const BASELINE_SETS: readonly BaselineSet[] = ['near', 'all', 'none'];
 
-/** Evaluate the baselines with the search's evaluator (resumable: their own trial store in OUT/baselines). */
-export async function evaluateBaselines(
-  settings: SearchSettings,
-  branches: number,
-  costProfile: { fullMacs: number; partialMacs: readonly number[] },
-  evaluator: Evaluator,
-  out: string,
-  which: BaselineSet,
-  signal: AbortSignal,
-): Promise<BaselineResult[]> {
+/** What {@link evaluateBaselines} evaluates, and with what. */
+export interface BaselineOptions {
+  readonly settings: SearchSettings;
+  readonly branches: number;
+  readonly costProfile: { fullMacs: number; partialMacs: readonly number[] };
+  /** The search's own evaluator. */
+  readonly evaluator: Evaluator;
+  /** The search folder: the trial stores are OUT/baselines and OUT/baselines/gits. */
+  readonly out: string;
+  readonly which: BaselineSet;
+  readonly signal: AbortSignal;
+  /** The teacher trajectory of the GITS-k rows; without it (or when it cannot be recorded) they are left out. */
+  readonly gits?: GitsTeacher | undefined;
+}
+
+/** A baseline row's name: `GITS-12`, or `GITS-12 + DPM-Solver++` when the search's sampler is not DDIM. */
+export function gitsLabel(k: number, sampler: string): string {
+  return sampler === 'ddim' ? `GITS-${k}` : `GITS-${k} + ${SAMPLER_LABELS[sampler] ?? sampler}`;
+}
+
+const fullSteps = (schedule: string): number => scheduleSteps(parseSchedule(schedule)).filter((s) => s.kind === 'full').length;
+
+/**
+ * Evaluate the baselines with the search's evaluator, resumable: the uniform DDIM-k (named after
+ * the search's sampler) and DeepCache rows in their trial store OUT/baselines; then the GITS-k rows
+ * (GITS-style timesteps, run with the search's sampler) for the same k as the uniform rows, so each
+ * has the cost of its uniform peer, in their own store OUT/baselines/gits. They have their own
+ * store because their schedules come from a measurement: folders written before GITS rows existed
+ * keep resuming their OUT/baselines, and a resumed search reads the GITS schedules back from
+ * OUT/baselines/gits instead of recording the teacher's trajectory again (which could also differ
+ * in the last bits on another device). `which`: `near` = the DDIM-k and the DeepCache nearest to
+ * the target speed-up and GITS at that k; `all` = baselineGrid's rows and GITS for each DDIM k.
+ * When the trajectory cannot be recorded (a model whose ᾱ is zero somewhere) the GITS rows are
+ * skipped with a one-line note on stderr; an abort is thrown as it is.
+ */
+export async function evaluateBaselines(options: BaselineOptions): Promise<BaselineResult[]> {
+  const { settings, branches, costProfile, evaluator, out, which, signal } = options;
   if (which === 'none') return [];
   let grid = baselineGrid(settings.teacherSteps, { branches }).map((b) => ({
     ...b,
@@ -70,22 +99,76 @@ export async function evaluateBaselines(
     onProgress: (p) => bar.update(p.evaluated),
   });
   bar.done();
-  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
   const results: BaselineResult[] = [];
+  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
   for (const b of grid) {
     const t = byKey.get(formatSchedule(b.schedule));
-    if (t?.state !== 'complete') continue;
-    const rfid = t.metrics?.['rfid'];
-    results.push({
-      // DDIM-k means k uniform steps: named after the sampler that runs them (DPM-Solver++-12, UniPC-12)
-      label: b.family === 'ddim' ? b.label.replace(/^DDIM/, SAMPLER_LABELS[settings.sampler] ?? settings.sampler) : b.label,
-      schedule: t.schedule,
-      speedup: t.cost.speedup,
-      objective: t.objective!,
-      ...(rfid !== undefined ? { rfid } : {}),
-      metrics: t.metrics ?? {},
-    });
+    // DDIM-k means k uniform steps: named after the sampler that runs them (DPM-Solver++-12, UniPC-12)
+    if (t) push(results, b.family === 'ddim' ? b.label.replace(/^DDIM/, SAMPLER_LABELS[settings.sampler] ?? settings.sampler) : b.label, t);
   }
+  const ks = grid.filter((b) => b.family === 'ddim').map((b) => b.params.k!);
+  if (options.gits && ks.length > 0) results.push(...(await evaluateGits(options, options.gits, ks)));
+  return results;
+}
+
+function push(results: BaselineResult[], label: string, t: Trial): void {
+  if (t.state !== 'complete') return;
+  const rfid = t.metrics?.['rfid'];
+  results.push({
+    label,
+    schedule: t.schedule,
+    speedup: t.cost.speedup,
+    objective: t.objective!,
+    ...(rfid !== undefined ? { rfid } : {}),
+    metrics: t.metrics ?? {},
+  });
+}
+
+/** The GITS-k rows, one per k, in OUT/baselines/gits (see {@link evaluateBaselines}). */
+async function evaluateGits(options: BaselineOptions, gits: GitsTeacher, ks: readonly number[]): Promise<BaselineResult[]> {
+  const { settings, branches, costProfile, evaluator, out, signal } = options;
+  const store = new FileTrialStore(join(out, 'baselines', 'gits'));
+  // an earlier run's schedules, when it listed the same k (its header holds them; a damaged store fails in runSearch)
+  const stored = (await store.load().catch(() => null))?.header.space as { members?: unknown } | undefined;
+  const members = stored?.members;
+  let schedules: string[];
+  if (Array.isArray(members) && members.length === ks.length && members.every((m, i) => typeof m === 'string' && fullSteps(m) === ks[i])) {
+    schedules = members as string[];
+  } else {
+    const bar = createProgressBar({ label: `gits (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
+    let costs: GitsCostMatrix;
+    try {
+      costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
+    } catch (e) {
+      if (signal.aborted) throw e;
+      bar.done('failed');
+      const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+      process.stderr.write(`flexi search: the GITS baseline is left out: its teacher trajectory could not be recorded (${why})\n`);
+      return [];
+    }
+    bar.done();
+    schedules = ks.map((k) => formatSchedule(gitsSchedule(costs, k)));
+  }
+  const bar = createProgressBar({ label: 'baselines (GITS)', total: schedules.length });
+  const r = await runSearch({
+    space: listSpace(schedules, { branches }),
+    searcher: listSearcher(schedules, { name: 'baselines-gits' }),
+    evaluator,
+    costProfile,
+    trials: schedules.length,
+    batchSize: schedules.length,
+    store,
+    meta: { settings, gits: { samples: gits.samples, sampler: 'ddim' } },
+    signal,
+    onProgress: (p) => bar.update(p.evaluated),
+  });
+  bar.done();
+  const results: BaselineResult[] = [];
+  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
+  schedules.forEach((s, i) => {
+    const t = byKey.get(s);
+    if (t) push(results, gitsLabel(ks[i]!, settings.sampler), t);
+  });
   return results;
 }
 

@@ -1,0 +1,134 @@
+/**
+ * The GITS baseline's teacher trajectory: the all-full teacher generated with a DDIM that records
+ * the (guided) ε of every step, turned into GITS's cost matrix (`gitsCostMatrix` of
+ * @flexiffusion/search-grid), as bench/headline.mjs does.
+ */
+import { getSampler, type SamplerDefinition } from '@flexiffusion/runtime';
+import { fullSchedule } from '@flexiffusion/schedule';
+import { gitsCostMatrix, type GitsCostMatrix } from '@flexiffusion/search-grid';
+import { CliError } from './args.js';
+import { sliceConditioning, type SampleConditioning } from './conditions.js';
+import type { CliModel } from './model.js';
+
+/** At most this many of the search's samples record the trajectory (the matrix is their mean; 64 as in the bench). */
+export const GITS_MAX_SAMPLES = 64;
+
+/** What the teacher of {@link gitsTeacher} is generated with: the evaluator's own seeds, conditioning and settings. */
+export interface GitsTeacherRequest {
+  readonly teacherSteps: number;
+  /** The evaluator's seeds; the first {@link GITS_MAX_SAMPLES} are used. */
+  readonly seeds: readonly number[];
+  /** The evaluator's labels or prompts, one per seed. */
+  readonly conditioning: SampleConditioning;
+  readonly guidanceScale?: number | undefined;
+  /** Samples per network batch (the search's `--batch-size`). */
+  readonly batchSize: number;
+  readonly height?: number | undefined;
+  readonly width?: number | undefined;
+}
+
+/** The teacher trajectory of the GITS baseline, recorded on demand. */
+export interface GitsTeacher {
+  /** Samples the trajectory is recorded on. */
+  readonly samples: number;
+  /** Sampler steps of the recording (batches × T), for a progress bar. */
+  readonly steps: number;
+  /**
+   * Generate the teacher with the recording DDIM and measure the cost matrix.
+   *
+   * @throws RuntimeError `aborted` when `signal` fires; a ScheduleError `invalid-option` when the
+   *   trajectory does not fit an ε-parameterised DDIM (a zero ᾱ: zero terminal SNR).
+   */
+  costs(options: { readonly signal: AbortSignal; readonly onStep?: (done: number) => void }): Promise<GitsCostMatrix>;
+}
+
+interface Batch {
+  x?: Float32Array;
+  readonly eps: (Float32Array | undefined)[];
+  readonly timesteps: number[];
+}
+
+/**
+ * The GITS baseline's teacher on `model`: the all-full schedule with DDIM (GITS's cost matrix is
+ * made of DDIM jumps, whatever the candidates' or the teacher's sampler), on the evaluator's first
+ * {@link GITS_MAX_SAMPLES} seeds with their labels or prompts, guidance, batching and image size.
+ * The model generates in-process (a sampler object does not cross to worker threads); every batch
+ * records its initial x, ε and timesteps, and `gitsCostMatrix` reads them back batch by batch, so
+ * memory is the recorded ε (samples × T × size floats) plus one batch of the matrix's work.
+ */
+export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsTeacher {
+  const n = Math.min(request.seeds.length, GITS_MAX_SAMPLES);
+  const T = request.teacherSteps;
+  const batches = Math.ceil(n / request.batchSize);
+  return {
+    samples: n,
+    steps: batches * T,
+    async costs({ signal, onStep }) {
+      const ddim = getSampler('ddim');
+      const recorded: Batch[] = [];
+      let alphasCumprod: Float64Array | undefined;
+      let finalAlphaCumprod = 1;
+      let done = 0;
+      const recorder: SamplerDefinition<unknown> = {
+        name: 'ddim-recording',
+        summary: "DDIM that records the teacher's ε (for GITS's cost matrix)",
+        stochastic: (c) => ddim.stochastic(c),
+        // init runs once per batch
+        init(c) {
+          alphasCumprod = c.alphasCumprod;
+          finalAlphaCumprod = c.finalAlphaCumprod ?? 1;
+          recorded.push({ eps: [], timesteps: [] });
+          return ddim.init(c);
+        },
+        step(state, input) {
+          const b = recorded[recorded.length - 1]!;
+          b.x ??= input.sample.slice();
+          b.eps.push(input.eps.slice());
+          b.timesteps.push(input.timestep);
+          onStep?.(++done);
+          return ddim.step(state, input);
+        },
+      };
+      await model.generate({
+        schedule: fullSchedule(T),
+        seeds: request.seeds.slice(0, n),
+        ...sliceConditioning(request.conditioning, 0, n),
+        sampler: recorder,
+        nullMode: 'skip',
+        batchSize: request.batchSize,
+        ...(request.guidanceScale !== undefined ? { guidanceScale: request.guidanceScale } : {}),
+        ...(request.height !== undefined ? { height: request.height } : {}),
+        ...(request.width !== undefined ? { width: request.width } : {}),
+        signal,
+      });
+      const timesteps = recorded[0]?.timesteps ?? [];
+      if (recorded.length !== batches || recorded.some((b) => b.eps.length !== T || b.timesteps.join() !== timesteps.join())) {
+        throw new CliError(
+          'gits-recording',
+          `the recording DDIM saw ${recorded.length} batches of ${recorded.map((b) => b.eps.length).join('/')} steps, expected ${batches} of ${T}`,
+        );
+      }
+      const size = recorded[0]!.x!.length / Math.min(n, request.batchSize);
+      const samples = new Float32Array(n * size);
+      recorded.forEach((b, i) => samples.set(b.x!, i * request.batchSize * size));
+      // gitsCostMatrix walks the batches in order, T calls each: the same batches as the generation
+      let call = 0;
+      return gitsCostMatrix({
+        epsAt: () => {
+          const b = recorded[Math.floor(call / T)]!;
+          const step = call++ % T;
+          const eps = b.eps[step]!;
+          b.eps[step] = undefined;
+          return eps;
+        },
+        alphasCumprod: alphasCumprod!,
+        timesteps,
+        finalAlphaCumprod,
+        samples,
+        count: n,
+        batchSize: request.batchSize,
+        signal,
+      });
+    },
+  };
+}
