@@ -40,7 +40,13 @@ export interface Trial {
   };
   /** Why a trial failed or was pruned. */
   readonly reason?: string;
-  /** Wall time spent evaluating it, in milliseconds (0 when pruned). */
+  /**
+   * Milliseconds from the start of its evaluation batch (the `batchSize` candidates `runSearch`
+   * hands the evaluator at once) to its result; 0 when pruned. An evaluator that works through a
+   * batch one candidate after another makes the later trials' times include the earlier ones', so
+   * a search's evaluation wall time is the sum over its batches of their largest `durationMs`, not
+   * the sum over trials.
+   */
   readonly durationMs: number;
 }
 
