@@ -12,8 +12,14 @@
 //
 //   npm run bench:headline -- --model fashion-sd [--fid-samples 5000] [--search-samples 64]
 //        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
-//        [--threads N] [--rows REGEX]
+//        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME]
 //        [--fill-only] [--quick] [--write]
+//
+// --gits K,… adds GITS-k rows for each k (peer baseline: the teacher's DDIM trajectory on the
+// search's seeds and prompts gives the one-jump cost matrix, an exact DP picks k of the 50 steps),
+// run with DDIM (GITS-k) and with DPM-Solver++ 2M (GITS-k + DPM-Solver++).
+// --rows with --write writes docs/benchmarks-NAME.json and section NAME of docs/benchmarks.md
+// (--name, default headline-fashion-sd-rows), leaving the full table and docs/benchmarks.json alone.
 //
 // Resumable like bench/headline.mjs: searches keep their trials in a FileTrialStore, row features
 // are cached in chunks of 100 seeds under bench/.cache/ (several processes may fill side by side:
@@ -51,9 +57,20 @@ import {
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
+import { gitsSchedule } from '@flexiffusion/search-grid';
 import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
 import { JUDGE_DIM, fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
-import { alternatingBest, fmt, pairedBootstrap, pm, rowsFilter, sd, searchEvaluators } from './lib-headline.mjs';
+import {
+  alternatingBest,
+  fmt,
+  pairedBootstrap,
+  pm,
+  recordGitsCosts,
+  rowsFilter,
+  sd,
+  searchEvaluators,
+  searchWallSeconds,
+} from './lib-headline.mjs';
 import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
 
 const { values: args } = parseArgs({
@@ -70,6 +87,8 @@ const { values: args } = parseArgs({
     rows: { type: 'string' },
     'fill-only': { type: 'boolean', default: false },
     write: { type: 'boolean', default: false },
+    gits: { type: 'string' },
+    name: { type: 'string' },
   },
 });
 if (args.model !== 'fashion-sd') throw new Error(`bench/headline-t2i.mjs --model "${args.model}": expected fashion-sd`);
@@ -81,7 +100,14 @@ const searchSamples = Number(args['search-samples'] ?? (quick ? 16 : 64));
 const fidSamples = Number(args['fid-samples'] ?? (quick ? 100 : 5000));
 const ks = (args.ks ?? (quick ? '10' : '17,12,10')).split(',').map(Number);
 const threads = Number(args.threads ?? cpus().length);
-const section = quick ? 'headline-fashion-sd-quick' : 'headline-fashion-sd';
+const section = quick
+  ? 'headline-fashion-sd-quick'
+  : args.rows !== undefined
+    ? (args.name ?? 'headline-fashion-sd-rows')
+    : 'headline-fashion-sd';
+if (!/^[a-z0-9-]+$/.test(section)) throw new Error(`--name "${section}": expected lowercase letters, digits and dashes`);
+if (args.name !== undefined && args.rows === undefined)
+  throw new Error('--name needs --rows (the full table is always section headline-fashion-sd)');
 const log = (s) => process.stderr.write(`${s}\n`);
 const root = join(import.meta.dirname, '.cache');
 
@@ -149,7 +175,7 @@ for (const target of targets) {
           `  ${label} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× rFID ${p.best.objective.toFixed(3)}` : ''}`,
         ),
     });
-    const searchSeconds = r.trials.reduce((s, t) => s + t.durationMs, 0) / 1000;
+    const searchSeconds = searchWallSeconds(r.trials, { batchSize: 4, budget: trials });
     log(`${label} ≥${target}×: ${r.best?.schedule ?? 'none'} (${((performance.now() - t0) / 1000).toFixed(0)} s this run)`);
     if (r.best) found.push({ method: `${label} ≥${target}×`, schedule: parseSchedule(r.best.schedule), searchSeconds, sampler });
   }
@@ -162,6 +188,19 @@ for (const sampler of ['ddim', 'dpmpp-2m', 'unipc'])
 for (const N of [3, 5])
   rows.push({ method: `DeepCache-N${N}-b0`, schedule: deepCacheSchedule(T, N, 0), searchSeconds: 0, sampler: 'ddim' });
 rows.push(...found);
+const gitsKs = args.gits === undefined ? [] : args.gits.split(',').map(Number);
+for (const k of gitsKs) if (!Number.isInteger(k) || k < 2 || k > T) throw new Error(`--gits entry "${k}": expected integers in [2, ${T}]`);
+if (gitsKs.length > 0) {
+  const t0 = performance.now();
+  const costs = await recordGitsCosts({ model, teacher, seeds, conditions: { prompts: seeds.map(promptOf) }, settings });
+  const seconds = (performance.now() - t0) / 1000;
+  log(`GITS cost matrix: ${seconds.toFixed(0)} s`);
+  for (const k of gitsKs) {
+    const schedule = gitsSchedule(costs, k);
+    rows.push({ method: `GITS-${k}`, schedule, searchSeconds: seconds, sampler: 'ddim' });
+    rows.push({ method: `GITS-${k} + DPM-Solver++`, schedule, searchSeconds: seconds, sampler: 'dpmpp-2m' });
+  }
+}
 let left = [];
 if (args.rows !== undefined) {
   left = rows.filter((r) => r.schedule !== teacher && !rowFilter.test(r.method)).map((r) => r.method);
@@ -337,11 +376,13 @@ const families = [
   ['DPM-Solver++-k', (r) => /^DPM-Solver\+\+-\d+$/.test(r.method)],
   ['UniPC-k', (r) => /^UniPC-\d+$/.test(r.method)],
   ['DeepCache', (r) => r.method.startsWith('DeepCache')],
+  ['GITS-k', (r) => /^GITS-\d+$/.test(r.method)],
+  ['GITS-k + DPM-Solver++', (r) => /^GITS-\d+ \+ DPM/.test(r.method)],
 ];
 // matched cost: each searched row against every baseline at least as fast in MACs (within 3%), per family
 const matched = [];
 out.forEach((r, i) => {
-  if (r.searchSeconds === 0) return;
+  if (r.searchSeconds === 0 || r.method.startsWith('GITS')) return;
   for (const [name, pred] of families.slice(1)) {
     const peers = out
       .map((b, j) => ({ b, j }))
@@ -364,7 +405,7 @@ const summary = families
       : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
   });
 const table = [
-  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at rFID@${searchSamples}, the free form (segments of 2, 5, 10), candidates with the named sampler, the teacher DDIM-${T}.`,
+  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at rFID@${searchSamples}, the free form (segments of 2, 5, 10), candidates with the named sampler, the teacher DDIM-${T}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
   `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, 3 rounds after a warm-up, best of each side. "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
   '',
@@ -406,21 +447,27 @@ if (args.write) {
     trials,
     ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}),
   };
-  const own = `benchmarks-${section.replace('headline-', '')}.json`;
+  const own = `benchmarks-${section.replace(/^headline-/, '')}.json`;
   await writeFile(join(docs, `${own}.tmp`), `${JSON.stringify({ ...meta, rows: out }, null, 2)}\n`);
   await rename(join(docs, `${own}.tmp`), join(docs, own));
   if (!quick && args.rows === undefined) {
     // docs/benchmarks.json holds every model's rows (the demo reads the fashion-sd ones)
     const all = JSON.parse(await readFile(join(docs, 'benchmarks.json'), 'utf8'));
-    all.rows = [...all.rows.filter((r) => r.model !== 'fashion-sd'), ...out];
+    // the peers' GITS-k rows stay in docs/benchmarks-fashion-sd.json: the demo offers every
+    // benchmarks.json row with a search time as a searched schedule
+    all.rows = [...all.rows.filter((r) => r.model !== 'fashion-sd'), ...out.filter((r) => !r.method.startsWith('GITS'))];
     all.models = { ...(all.models ?? {}), 'fashion-sd': meta };
     await writeFile(join(docs, 'benchmarks.json.tmp'), `${JSON.stringify(all, null, 2)}\n`);
     await rename(join(docs, 'benchmarks.json.tmp'), join(docs, 'benchmarks.json'));
   }
   const title = quick
     ? 'Headline on the text-to-image model (quick smoke run — too few samples to mean much)'
-    : 'Headline on the text-to-image model: fashion-sd';
+    : args.rows !== undefined
+      ? `Headline on the text-to-image model: fashion-sd, rows matching ${args.rows}`
+      : 'Headline on the text-to-image model: fashion-sd';
   await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).join(' ')}`);
-  log(`wrote docs/${own}, docs/benchmarks.json (fashion-sd rows) and docs/benchmarks.md (${section})`);
+  log(
+    `wrote docs/${own}${!quick && args.rows === undefined ? ', docs/benchmarks.json (fashion-sd rows)' : ''} and docs/benchmarks.md (${section})`,
+  );
 }
 await model.dispose();

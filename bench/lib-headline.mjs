@@ -1,8 +1,12 @@
-// What the headline benches (bench/headline.mjs, bench/headline-t2i.mjs) share: the paired
-// bootstrap over the seeds, the alternating wall-clock timing, the searches' evaluator and number
-// formatting.
+// What the headline benches (bench/headline.mjs, bench/headline-t2i.mjs, bench/search-anytime.mjs)
+// share: the paired bootstrap over the seeds, the alternating wall-clock timing, the searches'
+// evaluator, the paper-form searchers, the anytime curve of a search and number formatting.
 import { createMemoryStatsCache, createRfidEvaluator, featureStats, fid } from '@flexiffusion/metrics';
-import { createRng } from '@flexiffusion/schedule';
+import { getSampler } from '@flexiffusion/runtime';
+import { createRng, createSearchSpace } from '@flexiffusion/schedule';
+import { evolutionarySearcher } from '@flexiffusion/search-evo';
+import { gitsCostMatrix, gridSearcher } from '@flexiffusion/search-grid';
+import { randomSearcher } from '@flexiffusion/search-random';
 
 /**
  * The paired bootstrap over the seeds: B replicates, each the same resampled seeds for every row.
@@ -75,7 +79,8 @@ export async function alternatingBest(timeRow, timeTeacher, rounds = 3) {
  * `seeds` with `conditions` (`{ labels }` or `{ prompts }`, one per seed), the teacher always run
  * with `settings` (DDIM), candidates with `settings` and the given sampler; one teacher cache for
  * all. `signal`: the objective, `rfid` (the paper's) or `rfid-fid` (½·rFID + ½·(fid − teacherFid),
- * flexi search's default where the model has reference statistics; needs `reference`).
+ * flexi search's default where the model has reference statistics; needs `reference`). Each
+ * evaluator also has `teacherStats()`, which generates the teacher's samples once (then cached).
  */
 export function searchEvaluators({ model, extractor, teacher, seeds, conditions, settings, costProfile, signal = 'rfid', reference }) {
   if (signal !== 'rfid' && signal !== 'rfid-fid') throw new Error(`signal "${signal}": expected rfid or rfid-fid`);
@@ -107,6 +112,7 @@ export function searchEvaluators({ model, extractor, teacher, seeds, conditions,
     });
     if (signal === 'rfid') return inner;
     return {
+      teacherStats: (opts) => inner.teacherStats(opts),
       async evaluate(schedules, opts = {}) {
         const { onResult, ...rest } = opts;
         const out = await inner.evaluate(schedules, { ...rest, ...(onResult ? { onResult: (i, r) => onResult(i, map(r)) } : {}) });
@@ -114,4 +120,98 @@ export function searchEvaluators({ model, extractor, teacher, seeds, conditions,
       },
     };
   };
+}
+
+/**
+ * GITS's one-jump cost matrix from the teacher's trajectory: the teacher (all full, DDIM, at
+ * `settings`) runs on `seeds` with `conditions` (labels or prompts) in one batch, through a DDIM that
+ * records the (guided) ε it is given at each step; `gitsSchedule(costs, k)` then picks k steps.
+ */
+export async function recordGitsCosts({ model, teacher, seeds, conditions, settings }) {
+  const ddim = getSampler('ddim');
+  const rec = { eps: [], timesteps: [] };
+  const recorder = {
+    name: 'ddim-recording',
+    summary: "DDIM that records the teacher's ε (for GITS's cost matrix)",
+    stochastic: (c) => ddim.stochastic(c),
+    init: (c) => {
+      rec.alphas = c.alphasCumprod;
+      rec.final = c.finalAlphaCumprod ?? 1;
+      return ddim.init(c);
+    },
+    step: (state, input) => {
+      if (rec.timesteps.length === 0) rec.x = Float64Array.from(input.sample);
+      rec.eps.push(input.eps.slice());
+      rec.timesteps.push(input.timestep);
+      return ddim.step(state, input);
+    },
+  };
+  await model.generate({ schedule: teacher, seeds, ...conditions, ...settings, sampler: recorder, batchSize: seeds.length });
+  return gitsCostMatrix({
+    epsAt: (_x, _t, step) => rec.eps[step],
+    alphasCumprod: rec.alphas,
+    timesteps: rec.timesteps,
+    finalAlphaCumprod: rec.final,
+    samples: rec.x,
+    count: seeds.length,
+  });
+}
+
+/**
+ * The headline's paper-form searches, each a factory of `[searcher, space]`: the evolutionary and
+ * the random searcher over segments of 2, 5, 10 and 25 steps, the grid over a strided subset of a
+ * space without L = 2. In the full space 99.9% of the indices are L = 2 members (4^25 of them),
+ * nearly all below any target >= 2x, so a strided grid there proposes nothing. Stride: about 8
+ * points per evaluation (of `trials`) across the whole grid space. The spaces are built once; every
+ * call of a factory returns a fresh searcher with the same space object.
+ */
+export function paperSearchers({ T, branches, form, trials }) {
+  const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10, 25], branches, form });
+  const gridSpace = createSearchSpace({ steps: T, segmentLengths: [5, 10], branches, form });
+  return {
+    flexiffusion: () => [evolutionarySearcher(), space],
+    random: () => [randomSearcher(), space],
+    grid: () => [gridSearcher({ stride: gridSpace.size() / BigInt(trials * 8) + 1n }), gridSpace],
+  };
+}
+
+/**
+ * A search's evaluation wall time in seconds from its stored trials: `runSearch` hands the evaluator
+ * batches of `batchSize` proposals (fewer when fewer evaluations are left of `budget`; pruned
+ * proposals count in their batch but not in the budget) and a trial's `durationMs` runs from the
+ * start of its batch, so each batch took its largest `durationMs`. (The sum over trials counts the
+ * earlier trials of a batch again when the evaluator works through it one by one.)
+ */
+export function searchWallSeconds(trials, { batchSize, budget }) {
+  const sorted = [...trials].sort((a, b) => a.number - b.number);
+  let evaluated = 0;
+  let ms = 0;
+  for (let i = 0; i < sorted.length && evaluated < budget; ) {
+    const batch = sorted.slice(i, i + Math.min(batchSize, budget - evaluated));
+    ms += Math.max(0, ...batch.map((t) => t.durationMs));
+    evaluated += batch.filter((t) => t.state !== 'pruned').length;
+    i += batch.length;
+  }
+  return ms / 1000;
+}
+
+/**
+ * A search's cost: the best-so-far objective after each evaluated trial (pruned proposals, below
+ * the target, are not evaluated and not counted; a failed trial or one below `target` does not
+ * improve it; Infinity until the first complete trial meeting the target) and the evaluation
+ * (1-based) that first reached the best, undefined when none did.
+ */
+export function anytimeCurve(trials, target) {
+  const anytime = [];
+  let bestSoFar = Infinity;
+  let evaluationsToBest;
+  for (const t of trials) {
+    if (t.state === 'pruned') continue;
+    if (t.state === 'complete' && t.cost.speedup >= target && t.objective < bestSoFar) {
+      bestSoFar = t.objective;
+      evaluationsToBest = anytime.length + 1;
+    }
+    anytime.push(bestSoFar);
+  }
+  return { anytime, evaluationsToBest };
 }

@@ -14,7 +14,12 @@
 // the row's recorded wall-clock speed-up) + the measured metric time, against the same for
 // FID@5000.
 //
-//   npm run build && node bench/signal-study.mjs [--ns 32,64,128,256] [--threads N] [--write]
+// --also adds the pixel rows of other headline files in docs/ (e.g. benchmarks-headline-v2.json,
+// written by bench/headline.mjs --rows … --name headline-v2 with the same teacher, seeds and FID
+// sample count); a schedule already listed (same sampler and schedule) is taken once.
+//
+//   npm run build && node bench/signal-study.mjs [--ns 32,64,128,256] [--threads N]
+//        [--also benchmarks-headline-v2.json] [--write]
 import { readFile } from 'node:fs/promises';
 import { cpus } from 'node:os';
 import { join } from 'node:path';
@@ -41,6 +46,7 @@ const { values: args } = parseArgs({
     ns: { type: 'string', default: '32,64,128,256' },
     threads: { type: 'string' },
     write: { type: 'boolean', default: false },
+    also: { type: 'string', default: 'benchmarks-headline-v2.json' },
   },
 });
 const ns = args.ns.split(',').map(Number);
@@ -153,9 +159,23 @@ function report(title, rows, keys) {
 // --- the pixel model: the rows of docs/benchmarks.json bench/headline.mjs wrote
 const pixelRows = bench.rows.filter((r) => r.model === undefined || r.model === 'fashion');
 const pixelMeta = bench;
+const alsoFiles = args.also === '' ? [] : args.also.split(',');
+for (const file of alsoFiles) {
+  const extra = JSON.parse(await readFile(join(docs, file), 'utf8'));
+  for (const [key, want] of [
+    ['fidSamples', pixelMeta.fidSamples],
+    ['guidance', pixelMeta.guidance],
+  ])
+    if (extra[key] !== want) throw new Error(`--also ${file}: ${key} ${extra[key]}, expected ${want} as in docs/benchmarks.json`);
+  const seen = new Set(pixelRows.map((r) => `${r.sampler} ${r.schedule}`));
+  for (const r of extra.rows.filter((r) => (r.model === undefined || r.model === 'fashion') && !seen.has(`${r.sampler} ${r.schedule}`)))
+    pixelRows.push({ ...r, rfidSamples: extra.searchSamples });
+}
 const pixelSettings = { guidanceScale: pixelMeta.guidance, sampler: 'ddim', nullMode: 'skip', batchSize: 50 };
 const keys = ns.flatMap((n) => [`rfid@${n}`, `kid@${n}`, `psnr@${n}`, `datafid@${n}`, ...ALPHAS.map((a) => `mix${a}@${n}`)]);
-log(`pixel model: ${pixelRows.length - 1} schedules, ${nMax} samples each`);
+log(
+  `pixel model: ${pixelRows.length - 1} schedules (${alsoFiles.length > 0 ? `with ${alsoFiles.join(', ')}` : 'docs/benchmarks.json'}), ${nMax} samples each`,
+);
 const pixel = await study('fashion', pixelRows, {
   pixels: true,
   fidSamples: pixelMeta.fidSamples,
@@ -164,10 +184,15 @@ const pixel = await study('fashion', pixelRows, {
 });
 // consistency: the regenerated rFID@searchSamples equals the recorded one (same seeds, same images)
 const recorded = pixelRows.filter((r) => !r.method.startsWith('teacher'));
-const nCheck = pixelMeta.searchSamples;
-const worst = ns.includes(nCheck)
-  ? Math.max(...pixel.map((s, i) => Math.abs(s.signals[`rfid@${nCheck}`] - recorded[i].rfid) / Math.max(1e-9, recorded[i].rfid)))
-  : undefined;
+// (each row's rFID was recorded at its file's search sample count: docs/benchmarks.json's, or the
+// --also file's)
+const nOf = (r) => r.rfidSamples ?? pixelMeta.searchSamples;
+const checked = recorded.map((r, i) => [r, i]).filter(([r]) => ns.includes(nOf(r)));
+const nCheck = [...new Set(checked.map(([r]) => nOf(r)))].join(' / ');
+const worst =
+  checked.length > 0
+    ? Math.max(...checked.map(([r, i]) => Math.abs(pixel[i].signals[`rfid@${nOf(r)}`] - r.rfid) / Math.max(1e-9, r.rfid)))
+    : undefined;
 const a = report('The embedded pixel model (@flexiffusion/model-fashion)', pixel, keys);
 
 // --- the text-to-image model, held out
@@ -193,7 +218,7 @@ const eligible = a.result.filter((e) => e.share <= 0.1).sort((x, y) => y.all - x
 const win = eligible[0];
 const heldOut = b?.result.find((e) => e.key === win?.key);
 const body = [
-  `Ground truth: FID against the 10,000 test images at the headline's ${pixelMeta.fidSamples} samples per schedule, as recorded in docs/benchmarks.json (bench/headline.mjs, and bench/headline-t2i.mjs for the text-to-image model). Signals at N samples on the same seeds; lower is better for every signal (PSNR enters negated). mixα = α·rFID + (1 − α)·(FID vs data − the teacher's FID vs data, both at N). ρ: Spearman rank correlation with FID@${pixelMeta.fidSamples}. Time: N × the row's time per sample (the teacher's measured ms per sample / the row's recorded wall-clock speed-up) + the metric's measured time, averaged over the rows. Caveat: the signals use seeds 0..N−1, which are also among the 5,000 seeds of the ground truth (at most ${((nMax / pixelMeta.fidSamples) * 100).toFixed(0)}% of them), so the FID-vs-data signals share a little of the ground truth's sampling noise; the ground truth itself has a paired bootstrap spread of about 0.5–1.5% per row.`,
+  `Ground truth: FID against the 10,000 test images at the headline's ${pixelMeta.fidSamples} samples per schedule, as recorded in docs/benchmarks.json${alsoFiles.length > 0 ? ` and ${alsoFiles.map((f) => `docs/${f}`).join(', ')}` : ''} (bench/headline.mjs, and bench/headline-t2i.mjs for the text-to-image model). Signals at N samples on the same seeds; lower is better for every signal (PSNR enters negated). mixα = α·rFID + (1 − α)·(FID vs data − the teacher's FID vs data, both at N). ρ: Spearman rank correlation with FID@${pixelMeta.fidSamples}. Time: N × the row's time per sample (the teacher's measured ms per sample / the row's recorded wall-clock speed-up) + the metric's measured time, averaged over the rows. Caveat: the signals use seeds 0..N−1, which are also among the 5,000 seeds of the ground truth (at most ${((nMax / pixelMeta.fidSamples) * 100).toFixed(0)}% of them), so the FID-vs-data signals share a little of the ground truth's sampling noise; the ground truth itself has a paired bootstrap spread of about 0.5–1.5% per row.`,
   '',
   ...(worst !== undefined
     ? [
