@@ -34,7 +34,7 @@
 //   autodiffusion  AutoDiffusion's timestep-subset evolutionary search (peer baseline: its space of
 //            k-of-50 subsets, k = ⌊50 / target⌋, and its published searcher settings) with the same
 //            judge and evaluation budget as ours (its published judge, FID vs data at 1,000 samples,
-//            costs 10× our judge's samples per evaluation: see the docs for the measured time).
+//            generates 10× our judge's samples per evaluation; it is not offered here).
 // --only-variants runs just the variant searches and their rows (to fill the caches from a second
 // process while another runs the rest; never two processes on the same search). --write writes docs/benchmarks.json, docs/headline.svg
 // and the "headline" section of docs/benchmarks.md.
