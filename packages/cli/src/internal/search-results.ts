@@ -70,7 +70,7 @@ const fullSteps = (schedule: string): number => scheduleSteps(parseSchedule(sche
  * skipped with a one-line note on stderr; an abort is thrown as it is.
  */
 export async function evaluateBaselines(options: BaselineOptions): Promise<BaselineResult[]> {
-  const { settings, branches, costProfile, evaluator, out, which, signal } = options;
+  const { settings, branches, costProfile, out, which } = options;
   if (which === 'none') return [];
   let grid = baselineGrid(settings.teacherSteps, { branches }).map((b) => ({
     ...b,
@@ -84,23 +84,14 @@ export async function evaluateBaselines(options: BaselineOptions): Promise<Basel
     grid = [pick('ddim'), pick('deepcache')].filter((b): b is (typeof grid)[number] => b !== undefined);
   }
   if (grid.length === 0) return [];
-  const schedules = grid.map((b) => b.schedule);
-  const bar = createProgressBar({ label: 'baselines', total: schedules.length });
-  const r = await runSearch({
-    space: listSpace(schedules, { branches }),
-    searcher: listSearcher(schedules, { name: 'baselines' }),
-    evaluator,
-    costProfile,
-    trials: schedules.length,
-    batchSize: schedules.length,
+  const byKey = await evaluateList(options, {
+    schedules: grid.map((b) => formatSchedule(b.schedule)),
     store: new FileTrialStore(join(out, 'baselines')),
+    name: 'baselines',
+    label: 'baselines',
     meta: { settings },
-    signal,
-    onProgress: (p) => bar.update(p.evaluated),
   });
-  bar.done();
   const results: BaselineResult[] = [];
-  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
   for (const b of grid) {
     const t = byKey.get(formatSchedule(b.schedule));
     // DDIM-k means k uniform steps: named after the sampler that runs them (DPM-Solver++-12, UniPC-12)
@@ -109,6 +100,33 @@ export async function evaluateBaselines(options: BaselineOptions): Promise<Basel
   const ks = grid.filter((b) => b.family === 'ddim').map((b) => b.params.k!);
   if (options.gits && ks.length > 0) results.push(...(await evaluateGits(options, options.gits, ks)));
   return results;
+}
+
+/**
+ * Evaluate a fixed list of schedules with the search's evaluator, resumable in `store` (listed in
+ * its header, so a resumed run replays them), with a progress bar; the trials by schedule text.
+ */
+async function evaluateList(
+  options: BaselineOptions,
+  list: { schedules: readonly string[]; store: FileTrialStore; name: string; label: string; meta: Record<string, unknown> },
+): Promise<Map<string, Trial>> {
+  const { branches, costProfile, evaluator, signal } = options;
+  const { schedules } = list;
+  const bar = createProgressBar({ label: list.label, total: schedules.length });
+  const r = await runSearch({
+    space: listSpace(schedules, { branches }),
+    searcher: listSearcher(schedules, { name: list.name }),
+    evaluator,
+    costProfile,
+    trials: schedules.length,
+    batchSize: schedules.length,
+    store: list.store,
+    meta: list.meta,
+    signal,
+    onProgress: (p) => bar.update(p.evaluated),
+  });
+  bar.done();
+  return new Map(r.trials.map((t) => [t.schedule, t] as const));
 }
 
 function push(results: BaselineResult[], label: string, t: Trial): void {
@@ -126,7 +144,7 @@ function push(results: BaselineResult[], label: string, t: Trial): void {
 
 /** The GITS-k rows, one per k, in OUT/baselines/gits (see {@link evaluateBaselines}). */
 async function evaluateGits(options: BaselineOptions, gits: GitsTeacher, ks: readonly number[]): Promise<BaselineResult[]> {
-  const { settings, branches, costProfile, evaluator, out, signal } = options;
+  const { settings, out, signal } = options;
   const store = new FileTrialStore(join(out, 'baselines', 'gits'));
   // an earlier run's schedules, when it listed the same k (its header holds them; a damaged store fails in runSearch)
   const stored = (await store.load().catch(() => null))?.header.space as { members?: unknown } | undefined;
@@ -149,22 +167,14 @@ async function evaluateGits(options: BaselineOptions, gits: GitsTeacher, ks: rea
     bar.done();
     schedules = ks.map((k) => formatSchedule(gitsSchedule(costs, k)));
   }
-  const bar = createProgressBar({ label: 'baselines (GITS)', total: schedules.length });
-  const r = await runSearch({
-    space: listSpace(schedules, { branches }),
-    searcher: listSearcher(schedules, { name: 'baselines-gits' }),
-    evaluator,
-    costProfile,
-    trials: schedules.length,
-    batchSize: schedules.length,
+  const byKey = await evaluateList(options, {
+    schedules,
     store,
+    name: 'baselines-gits',
+    label: 'baselines (GITS)',
     meta: { settings, gits: { samples: gits.samples, sampler: 'ddim' } },
-    signal,
-    onProgress: (p) => bar.update(p.evaluated),
   });
-  bar.done();
   const results: BaselineResult[] = [];
-  const byKey = new Map(r.trials.map((t) => [t.schedule, t] as const));
   schedules.forEach((s, i) => {
     const t = byKey.get(s);
     if (t) push(results, gitsLabel(ks[i]!, settings.sampler), t);
