@@ -503,29 +503,20 @@ async function pixelHeadline() {
       .sort((a, b) => a.r.macSpeedup - b.r.macSpeedup);
   const against = (i, c) => {
     const s = out[i].macSpeedup;
+    // one measured row of the family as the baseline, with the paired spread of the difference
+    const vsRow = (x, where) => ({
+      base: x.r.fid,
+      diff: out[i].fid - x.r.fid,
+      sd: sd(Array.from(boot[i], (v, b) => v - boot[x.i][b])),
+      between: `${x.r.method} (${fmt(x.r.macSpeedup)}×, ${where} than this row)`,
+    });
     const last = c.at(-1);
-    if (last !== undefined && s > last.r.macSpeedup) {
-      const diffs = Array.from(boot[i], (v, b) => v - boot[last.i][b]);
-      return {
-        base: last.r.fid,
-        diff: out[i].fid - last.r.fid,
-        sd: sd(diffs),
-        between: `${last.r.method} (${fmt(last.r.macSpeedup)}×, slower than this row)`,
-      };
-    }
+    if (last !== undefined && s > last.r.macSpeedup) return vsRow(last, 'slower');
     // a row slower than a family's slowest measured row (a family without the teacher, e.g. GITS-k
     // + DPM-Solver++ at k = 7, 8) is compared with that row, which is faster than it: a baseline
     // that is both faster and better wins outright
     const first = c[0];
-    if (first !== undefined && s < first.r.macSpeedup) {
-      const diffs = Array.from(boot[i], (v, b) => v - boot[first.i][b]);
-      return {
-        base: first.r.fid,
-        diff: out[i].fid - first.r.fid,
-        sd: sd(diffs),
-        between: `${first.r.method} (${fmt(first.r.macSpeedup)}×, faster than this row)`,
-      };
-    }
+    if (first !== undefined && s < first.r.macSpeedup) return vsRow(first, 'faster');
     for (let j = 0; j + 1 < c.length; j++) {
       const lo = c[j],
         hi = c[j + 1];
