@@ -169,6 +169,46 @@ describe('flexi search', () => {
     expect((dom.match(/<img /g) ?? []).length).toBeGreaterThanOrEqual(2);
   });
 
+  it('--form open: the evo search starts from GITS-k, the trajectory recorded once for the seeds and the GITS row', {
+    timeout: 180_000,
+  }, async () => {
+    const out = join(tmp(), 'o');
+    const r = await flexi([
+      'search',
+      '--model',
+      MODEL,
+      ...SMALL,
+      '--form',
+      'open',
+      '--speedup',
+      '3',
+      '--trials',
+      '4',
+      '--grid-images',
+      '0',
+      '--out',
+      out,
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain('L in {2}');
+    expect(r.stderr).toContain('open form');
+    expect(r.stderr).toContain('gits seeds (DDIM teacher trajectory, 6 samples)');
+    // the GITS row reuses the recording: its bar ends full at once
+    expect(r.stderr).toMatch(/gits \(DDIM teacher trajectory, 6 samples\)[^\n\r]*100% in 0:00/);
+    expect(JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8'))).toMatchObject({ form: 'open', segmentLengths: [2] });
+    const trials = readFileSync(join(out, 'trials.jsonl'), 'utf8')
+      .split('\n')
+      .filter(Boolean)
+      .map((l) => JSON.parse(l) as { schedule: string });
+    // T = 10 at >= 3x: GITS-3, GITS-2, GITS-1 first, all full steps or nulls
+    const kinds = (t: { schedule: string }) => t.schedule.split(/[\s|]+/).filter(Boolean);
+    expect(trials.slice(0, 3).map((t) => kinds(t).filter((k) => k === 'F').length)).toEqual([3, 2, 1]);
+    for (const t of trials.slice(0, 3)) expect(kinds(t).every((k) => k === 'F' || k === 'N')).toBe(true);
+    // the GITS-3 baseline (the nearest uniform row is DDIM-3) is the first seed
+    const baselines: { label: string; schedule: string }[] = JSON.parse(readFileSync(join(out, 'baselines.json'), 'utf8'));
+    expect(baselines.find((b) => b.label === 'GITS-3')?.schedule.replace(/[\s|]+/g, ' ')).toBe(trials[0]!.schedule.replace(/[\s|]+/g, ' '));
+  });
+
   it('--teacher-sampler: DPM-Solver++ candidates are judged against the DDIM teacher (its cached statistics)', {
     timeout: 120_000,
   }, async () => {

@@ -11,13 +11,20 @@ import { fullStep, nullStep, partialStep, type Step } from './step.js';
  *   nulls: 1 + (L−1)·B variants per segment, (1 + (L−1)·B)^(T/L) schedules for one L.
  * - `'free'`: each segment starts with `F`, the other L−1 steps are any of `F`, `P0..P(B−1)`,
  *   `N`: (B+2)^(L−1) variants per segment.
+ * - `'open'`: every step is any of `F`, `P0..P(B−1)`, `N`, except the first step of the
+ *   schedule, which is `F`: (B+2)^(T−1) schedules. Full steps may sit at any of the T timesteps
+ *   (so the GITS-style and AutoDiffusion timestep subsets are members), with partial steps
+ *   anywhere after the first. The segment length only cuts the steps into genes (for crossover
+ *   and `encode`), so an open space takes exactly one: the first segment has (B+2)^(L−1)
+ *   variants, the others (B+2)^L. `mutate` is local: it changes one step's kind, or moves one
+ *   step to a neighbouring position.
  *
  * @public
  */
-export type SpaceForm = 'paper' | 'free';
+export type SpaceForm = 'paper' | 'free' | 'open';
 
 /** The valid {@link SpaceForm} values. @public */
-export const SPACE_FORMS: readonly SpaceForm[] = Object.freeze(['paper', 'free']);
+export const SPACE_FORMS: readonly SpaceForm[] = Object.freeze(['paper', 'free', 'open']);
 
 /**
  * Options of {@link createSearchSpace}.
@@ -27,7 +34,7 @@ export const SPACE_FORMS: readonly SpaceForm[] = Object.freeze(['paper', 'free']
 export interface SearchSpaceOptions {
   /** T, the number of base steps. */
   readonly steps: number;
-  /** The segment lengths L to search; each must divide T. */
+  /** The segment lengths L to search; each must divide T (exactly one in the `'open'` form). */
   readonly segmentLengths: readonly number[];
   /** B, the number of cache branches of the model (0 = no partial steps). */
   readonly branches: number;
@@ -57,8 +64,10 @@ export interface SearchSpace {
   sample(rng: Rng): Schedule;
   /**
    * A random neighbour: changes one segment's variant, or (with several segment lengths, with
-   * probability 1/4) moves the schedule to another segment length by projection. Differs from
-   * the input whenever the space has more than one member.
+   * probability 1/4) moves the schedule to another segment length by projection. In the
+   * `'open'` form, with probability ½ each: one step (not the first) changes to another kind, or
+   * one step that is not null (not the first) swaps with a different neighbour (not the first).
+   * Differs from the input whenever the space has more than one member.
    */
   mutate(schedule: Schedule, rng: Rng): Schedule;
   /**
@@ -68,8 +77,13 @@ export interface SearchSpace {
   crossover(a: Schedule, b: Schedule, rng: Rng): Schedule;
   /** Every member, lazily, in a stable order (ascending L, then segment variants in counter order, last segment fastest). */
   enumerate(): Generator<Schedule, void, undefined>;
-  /** The number of variants of one segment of length L. */
-  segmentVariants(length: number): number;
+  /**
+   * The number of variants of a segment of length L: of segment `segment` (default 0) of the
+   * schedule. All segments have the same number except in the `'open'` form, where segment 0
+   * (its first step is always `F`) has (B+2)^(L−1) and the others (B+2)^L; the default is the
+   * smallest, so a gene below it is valid in every segment.
+   */
+  segmentVariants(length: number, segment?: number): number;
   /** The variant index of each segment (the schedule's genes). @throws {@link ScheduleError} `not-in-space`. */
   encode(schedule: Schedule): {
     /** The schedule's segment length L. */
@@ -94,7 +108,8 @@ export interface SearchSpace {
   };
 }
 
-function segmentOf(form: SpaceForm, L: number, B: number, gene: number): Step[] {
+function segmentOf(form: SpaceForm, L: number, B: number, gene: number, first = true): Step[] {
+  if (form === 'open' && !first) return digitsOf(L, B, gene);
   const seg: Step[] = [fullStep()];
   if (form === 'paper') {
     // gene 0: F N...N ; gene 1 + (p-1)*B + b: F, p partial(b), nulls
@@ -102,21 +117,43 @@ function segmentOf(form: SpaceForm, L: number, B: number, gene: number): Step[] 
     const b = gene === 0 ? 0 : (gene - 1) % B;
     for (let i = 1; i < L; i++) seg.push(i <= p ? partialStep(b) : nullStep());
   } else {
-    // base-(B+2) digits, most significant first: 0 = F, 1 = N, 2+b = P<b>
-    const radix = B + 2;
-    const digits: number[] = [];
-    let g = gene;
-    for (let i = 1; i < L; i++) {
-      digits.push(g % radix);
-      g = Math.floor(g / radix);
-    }
-    digits.reverse();
-    for (const d of digits) seg.push(d === 0 ? fullStep() : d === 1 ? nullStep() : partialStep(d - 2));
+    seg.push(...digitsOf(L - 1, B, gene));
   }
   return seg;
 }
 
-function geneOf(form: SpaceForm, B: number, seg: readonly Step[]): number | undefined {
+/** n steps from the base-(B+2) digits of a gene, most significant first: 0 = F, 1 = N, 2+b = P<b>. */
+function digitsOf(n: number, B: number, gene: number): Step[] {
+  const radix = B + 2;
+  const digits: number[] = [];
+  let g = gene;
+  for (let i = 0; i < n; i++) {
+    digits.push(g % radix);
+    g = Math.floor(g / radix);
+  }
+  digits.reverse();
+  return digits.map((d) => (d === 0 ? fullStep() : d === 1 ? nullStep() : partialStep(d - 2)));
+}
+
+/** The gene of steps (base-(B+2) digits, most significant first), or undefined for a branch ≥ B. */
+function geneOfDigits(B: number, steps: readonly Step[]): number | undefined {
+  const radix = B + 2;
+  let g = 0;
+  for (const st of steps) {
+    let d: number;
+    if (st.kind === 'full') d = 0;
+    else if (st.kind === 'null') d = 1;
+    else {
+      if (st.branch >= B) return undefined;
+      d = 2 + st.branch;
+    }
+    g = g * radix + d;
+  }
+  return g;
+}
+
+function geneOf(form: SpaceForm, B: number, seg: readonly Step[], first = true): number | undefined {
+  if (form === 'open' && !first) return geneOfDigits(B, seg);
   if (seg[0]?.kind !== 'full') return undefined;
   if (form === 'paper') {
     let p = 0;
@@ -134,20 +171,7 @@ function geneOf(form: SpaceForm, B: number, seg: readonly Step[]): number | unde
     if (b >= B) return undefined;
     return 1 + (p - 1) * B + b;
   }
-  const radix = B + 2;
-  let g = 0;
-  for (let i = 1; i < seg.length; i++) {
-    const st = seg[i]!;
-    let d: number;
-    if (st.kind === 'full') d = 0;
-    else if (st.kind === 'null') d = 1;
-    else {
-      if (st.branch >= B) return undefined;
-      d = 2 + st.branch;
-    }
-    g = g * radix + d;
-  }
-  return g;
+  return geneOfDigits(B, seg.slice(1));
 }
 
 /**
@@ -176,7 +200,7 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     throw new ScheduleError('invalid-option', `Invalid branches ${String(B)}: expected an integer >= 0.`);
   }
   if (!SPACE_FORMS.includes(form)) {
-    throw new ScheduleError('invalid-option', `Unknown form ${JSON.stringify(form)}: expected one of "paper", "free".`);
+    throw new ScheduleError('invalid-option', `Unknown form ${JSON.stringify(form)}: expected one of "paper", "free", "open".`);
   }
   if (!Array.isArray(options.segmentLengths) || options.segmentLengths.length === 0) {
     throw new ScheduleError(
@@ -195,9 +219,19 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     }
   }
   const lengths = Object.freeze([...new Set(options.segmentLengths)].sort((a, b) => a - b));
-  const variants = (L: number): number => (form === 'paper' ? 1 + (L - 1) * B : (B + 2) ** (L - 1));
+  if (form === 'open' && lengths.length !== 1) {
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid segmentLengths ${JSON.stringify(options.segmentLengths)} for the "open" form: expected exactly one divisor of ${T} ` +
+        '(every length cuts the same step sequences into genes).',
+    );
+  }
+  /** Variants of segment s (the first segment of an open schedule starts with F). */
+  const variantsAt = (L: number, s: number): number =>
+    form === 'paper' ? 1 + (L - 1) * B : form === 'free' || s === 0 ? (B + 2) ** (L - 1) : (B + 2) ** L;
+  const variants = (L: number): number => variantsAt(L, 0);
   for (const L of lengths) {
-    if (!Number.isSafeInteger(variants(L))) {
+    if (!Number.isSafeInteger(variantsAt(L, 1))) {
       throw new ScheduleError(
         'invalid-option',
         `Segment length ${L} gives more than 2^53 variants per segment in the "${form}" form: use shorter segments.`,
@@ -206,14 +240,22 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
   }
 
   const decode = (L: number, genes: readonly number[]): Schedule => {
-    if (!lengths.includes(L) || genes.length !== T / L || genes.some((g) => !Number.isSafeInteger(g) || g < 0 || g >= variants(L))) {
+    if (
+      !lengths.includes(L) ||
+      genes.length !== T / L ||
+      genes.some((g, i) => !Number.isSafeInteger(g) || g < 0 || g >= variantsAt(L, i))
+    ) {
+      const range =
+        form === 'open' && lengths.includes(L) && T / L > 1
+          ? `0..${variants(L) - 1} (the first) and 0..${variantsAt(L, 1) - 1} (the others)`
+          : `0..${variants(L) - 1}`;
       throw new ScheduleError(
         'invalid-option',
-        `Invalid genes for segment length ${L}: ` +
-          `expected ${lengths.includes(L) ? T / L : '?'} integers in 0..${variants(L) - 1} with L one of ${lengths.join(', ')}.`,
+        `Invalid genes ${JSON.stringify(genes)} for segment length ${L}: ` +
+          `expected ${lengths.includes(L) ? T / L : '?'} integers in ${range} with L one of ${lengths.join(', ')}.`,
       );
     }
-    return freezeSchedule(genes.map((g) => segmentOf(form, L, B, g)));
+    return freezeSchedule(genes.map((g, i) => segmentOf(form, L, B, g, i === 0)));
   };
 
   const tryEncode = (schedule: Schedule | string): { length: number; genes: number[] } | undefined => {
@@ -227,8 +269,8 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     const L = s.segments[0]!.length;
     if (!lengths.includes(L) || s.segments.length * L !== T) return undefined;
     const genes: number[] = [];
-    for (const seg of s.segments) {
-      const g = geneOf(form, B, seg);
+    for (const [i, seg] of s.segments.entries()) {
+      const g = geneOf(form, B, seg, i === 0);
       if (g === undefined) return undefined;
       genes.push(g);
     }
@@ -278,8 +320,34 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
 
   const size = (): bigint => {
     let n = 0n;
-    for (const L of lengths) n += BigInt(variants(L)) ** BigInt(T / L);
+    for (const L of lengths) n += BigInt(variants(L)) * BigInt(variantsAt(L, 1)) ** BigInt(T / L - 1);
     return n;
+  };
+
+  /** The open form's local move: one step changes kind, or one non-null step swaps with a different neighbour. */
+  const mutateOpen = (schedule: Schedule, L: number, rng: Rng): Schedule => {
+    const steps = schedule.segments.flat();
+    const kinds = [fullStep(), nullStep(), ...Array.from({ length: B }, (_, b) => partialStep(b))];
+    const token = (st: Step): string => (st.kind === 'partial' ? `P${st.branch}` : st.kind);
+    const swaps: [number, number][] = [];
+    if (rng.bool()) {
+      for (let i = 1; i < T; i++) {
+        if (steps[i]!.kind === 'null') continue;
+        for (const j of [i - 1, i + 1]) if (j >= 1 && j < T && token(steps[j]!) !== token(steps[i]!)) swaps.push([i, j]);
+      }
+    }
+    const next = [...steps];
+    if (swaps.length > 0) {
+      const [i, j] = rng.pick(swaps);
+      [next[i], next[j]] = [next[j]!, next[i]!];
+    } else {
+      const i = 1 + rng.int(T - 1);
+      const others = kinds.filter((k) => token(k) !== token(steps[i]!));
+      next[i] = rng.pick(others);
+    }
+    const segs: Step[][] = [];
+    for (let k = 0; k < T; k += L) segs.push(next.slice(k, k + L));
+    return freezeSchedule(segs);
   };
 
   const space: SearchSpace = {
@@ -289,26 +357,32 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     form,
     size,
     contains: (s) => tryEncode(s) !== undefined,
-    segmentVariants(L: number): number {
+    segmentVariants(L: number, segment = 0): number {
       if (!lengths.includes(L)) {
         throw new ScheduleError('invalid-option', `Invalid segment length ${L}: expected one of ${lengths.join(', ')}.`);
       }
-      return variants(L);
+      if (!Number.isSafeInteger(segment) || segment < 0 || segment >= T / L) {
+        throw new ScheduleError(
+          'invalid-option',
+          `Invalid segment ${String(segment)} for segment length ${L}: expected an integer in 0..${T / L - 1}.`,
+        );
+      }
+      return variantsAt(L, segment);
     },
     encode,
     decode,
     project,
     sample(rng: Rng): Schedule {
       const L = rng.pick(lengths);
-      const V = variants(L);
       return decode(
         L,
-        Array.from({ length: T / L }, () => rng.int(V)),
+        Array.from({ length: T / L }, (_, i) => rng.int(variantsAt(L, i))),
       );
     },
     mutate(schedule: Schedule, rng: Rng): Schedule {
       const { length: L, genes } = encode(schedule);
       if (size() <= 1n) return schedule;
+      if (form === 'open') return mutateOpen(schedule, L, rng);
       const others = lengths.filter((l) => l !== L);
       const V = variants(L);
       if (others.length > 0 && (V === 1 || rng.int(4) === 0)) {
@@ -343,12 +417,11 @@ export function createSearchSpace(options: SearchSpaceOptions): SearchSpace {
     *enumerate(): Generator<Schedule, void, undefined> {
       for (const L of lengths) {
         const n = T / L;
-        const V = variants(L);
         const genes = new Array<number>(n).fill(0);
         for (;;) {
           yield decode(L, genes);
           let k = n - 1;
-          while (k >= 0 && genes[k] === V - 1) {
+          while (k >= 0 && genes[k] === variantsAt(L, k) - 1) {
             genes[k] = 0;
             k--;
           }

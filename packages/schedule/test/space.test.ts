@@ -36,7 +36,30 @@ describe('createSearchSpace', () => {
     expect(() => createSearchSpace({ steps: 0, segmentLengths: [1], branches: 1 })).toThrow(ScheduleError);
     expect(() => createSearchSpace({ steps: 4, segmentLengths: [], branches: 1 })).toThrow(/non-empty/);
     expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: -1 })).toThrow(/branches -1/);
-    expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1, form: 'wide' as never })).toThrow(/"paper", "free"/);
+    expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1, form: 'wide' as never })).toThrow(/"paper", "free", "open"/);
+    expect(() => createSearchSpace({ steps: 10, segmentLengths: [2, 5], branches: 1, form: 'open' })).toThrow(/exactly one divisor of 10/);
+    expect(() => createSearchSpace({ steps: 50, segmentLengths: [25], branches: 3, form: 'open' })).toThrow(/2\^53/);
+    const open = createSearchSpace({ steps: 10, segmentLengths: [5], branches: 1, form: 'open' });
+    expect(() => open.decode(5, [0, 243])).toThrow(/0\.\.80 \(the first\) and 0\.\.242 \(the others\)/);
+    expect(() => open.segmentVariants(5, 2)).toThrow(/segment 2 .* 0\.\.1/);
+  });
+  it("has (B+2)^(T-1) members in the 'open' form, any step after the first of any kind", () => {
+    const space = createSearchSpace({ steps: 50, segmentLengths: [5], branches: 3, form: 'open' });
+    expect(space.size()).toBe(5n ** 49n);
+    expect(space.segmentVariants(5)).toBe(5 ** 4);
+    expect(space.segmentVariants(5, 1)).toBe(5 ** 5);
+    // a GITS-style timestep subset and partial steps at the start of segments are members
+    expect(space.contains(space.project(parseSchedule('F N N F N | P0 N N N F | N N N N N | F N N P1 N | N N N N N | F N N N N | N F N N N | F N F N N | N N N N N | F N N N N'), 5))).toBe(true);
+    expect(space.contains('N F N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N')).toBe(false);
+    expect(space.contains('F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N')).toBe(false);
+    const small = createSearchSpace({ steps: 3, segmentLengths: [1], branches: 1, form: 'open' });
+    expect([...small.enumerate()].map(formatSchedule)).toEqual([
+      'F | F | F', 'F | F | N', 'F | F | P0', 'F | N | F', 'F | N | N', 'F | N | P0', 'F | P0 | F', 'F | P0 | N', 'F | P0 | P0',
+    ]);
+    const e = space.encode(parseSchedule('F N N N N | P2 N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N F'));
+    expect(e.genes[0]).toBe(5 ** 3 + 5 ** 2 + 5 + 1);
+    expect(e.genes[1]).toBe(4 * 5 ** 4 + 5 ** 3 + 5 ** 2 + 5 + 1);
+    expect(e.genes[9]).toBe(5 ** 4 + 5 ** 3 + 5 ** 2 + 5);
   });
   it('encode and decode are inverse', () => {
     const space = createSearchSpace({ steps: 10, segmentLengths: [5], branches: 3 });
@@ -104,6 +127,33 @@ describe('search space properties', () => {
     };
     expect(run()).toEqual(run());
   });
+
+  fcTest.prop([arbSchedule({ branches: 2, maxSegmentLength: 4, maxSegments: 4 })])(
+    "every valid schedule is in the 'open' space of its shape",
+    (s) => {
+      const L = s.segments[0]!.length;
+      const T = L * s.segments.length;
+      expect(createSearchSpace({ steps: T, segmentLengths: [L], branches: 2, form: 'open' }).contains(s)).toBe(true);
+    },
+  );
+
+  fcTest.prop([arbSearchSpace({ maxSteps: 24, forms: ['open'] }), fc.integer()])(
+    "an 'open' mutation changes one step, or swaps two neighbouring steps after the first",
+    (space, seed) => {
+      const rng = createRng(seed);
+      const a = space.sample(rng).segments.flat().map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
+      const m = space.mutate(space.sample(createRng(seed)), rng).segments.flat().map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
+      const diff = a.flatMap((k, i) => (k !== m[i] ? [i] : []));
+      if (space.size() === 1n) expect(diff).toEqual([]);
+      else {
+        expect(diff[0]).toBeGreaterThanOrEqual(1);
+        if (diff.length === 2) {
+          expect(diff[1]! - diff[0]!).toBe(1);
+          expect([m[diff[0]!], m[diff[1]!]]).toEqual([a[diff[1]!], a[diff[0]!]]);
+        } else expect(diff.length).toBe(1);
+      }
+    },
+  );
 
   fcTest.prop([arbSchedule({ branches: 2, maxSegmentLength: 4, maxSegments: 4 })])(
     "every valid schedule whose segments start with F is in the 'free' space of its shape",

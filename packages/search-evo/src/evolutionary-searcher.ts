@@ -64,6 +64,14 @@ export interface EvolutionarySearcherOptions {
    * into the initial population, up to half of it.
    */
   readonly seedBaselines?: boolean;
+  /**
+   * Schedules (objects or text) to put first into the initial population, in the order given, up
+   * to `populationSize` — e.g. GITS-style timestep subsets (`gitsSchedule` of
+   * `@flexiffusion/search-grid`) in an `'open'` space, so the search starts from them. Those below
+   * the minimum speed-up, and repeats of the history, are left out; one that is not a member of the
+   * space makes the first `ask` throw `not-in-space`. Default none.
+   */
+  readonly seeds?: readonly (Schedule | string)[];
   /** What to do with children below the minimum speed-up (see {@link RepairMode}). */
   readonly repair?: RepairMode;
   /** Children drawn per candidate before falling back to a random sample (integer ≥ 1). */
@@ -85,6 +93,7 @@ export const EVOLUTION_DEFAULTS: Readonly<Required<EvolutionarySearcherOptions>>
   crossovers: 2,
   mutationProbability: 0,
   seedBaselines: false,
+  seeds: Object.freeze([]),
   repair: 'cheapen',
   maxAttempts: 50,
 });
@@ -118,6 +127,7 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
     crossovers: given.crossovers ?? d.crossovers,
     mutationProbability: given.mutationProbability ?? d.mutationProbability,
     seedBaselines: given.seedBaselines ?? d.seedBaselines,
+    seeds: given.seeds ?? d.seeds,
     repair: given.repair ?? d.repair,
     maxAttempts: given.maxAttempts ?? d.maxAttempts,
   };
@@ -139,6 +149,22 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
   if (typeof o.seedBaselines !== 'boolean') {
     throw new ScheduleError('invalid-option', `Invalid seedBaselines ${String(o.seedBaselines)}: expected true or false.`);
   }
+  if (!Array.isArray(o.seeds)) {
+    throw new ScheduleError('invalid-option', `Invalid seeds ${String(o.seeds)}: expected an array of schedules (objects or text).`);
+  }
+  o.seeds.forEach((seed, i) => {
+    try {
+      toSchedule(seed);
+    } catch (cause) {
+      throw new ScheduleError(
+        'invalid-option',
+        `Invalid seeds[${i}] ${JSON.stringify(seed)}: expected a valid schedule (object or text).`,
+        {
+          cause,
+        },
+      );
+    }
+  });
   if (!REPAIR_MODES.includes(o.repair)) {
     throw new ScheduleError('invalid-option', `Unknown repair ${JSON.stringify(o.repair)}: expected one of "cheapen", "reject".`);
   }
@@ -152,8 +178,9 @@ function resolveOptions(options: EvolutionarySearcherOptions): Required<Evolutio
  *
  * 1. While fewer than `populationSize` trials were evaluated (or none completed): the initial
  *    population — the missing number of random members of the space that meet the constraint
- *    (under a constraint that random members rarely meet, repaired ones), with `seedBaselines`
- *    the feasible {@link baselineSeeds} first, up to half the population, chosen at random when more.
+ *    (under a constraint that random members rarely meet, repaired ones), after the feasible
+ *    `seeds` in their order, and with `seedBaselines` the feasible {@link baselineSeeds} next, up
+ *    to half the population, chosen at random when more.
  * 2. Then: `mutants + crossovers` children of the `topK` best complete trials that meet the
  *    constraint, interleaved in proportion (mutant, then crossover, … for 8 and 4).
  *
@@ -233,14 +260,15 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
   const cheaperMoves = (ctx: SearchContext, s: Schedule, i: number): Schedule[] => {
     const seg = s.segments[i]!;
     const moves: Step[][] = [];
+    // the last step that is not null (a segment's first step only stays when the space requires it)
     let last = -1;
-    for (let k = seg.length - 1; k >= 1; k--) {
+    for (let k = seg.length - 1; k >= 0; k--) {
       if (seg[k]!.kind !== 'null') {
         last = k;
         break;
       }
     }
-    if (last >= 1) moves.push(seg.map((st, k) => (k === last ? nullStep() : st)));
+    if (last >= 0) moves.push(seg.map((st, k) => (k === last ? nullStep() : st)));
     const branches = new Set(seg.flatMap((st) => (st.kind === 'partial' ? [st.branch] : [])));
     if (branches.size > 0) {
       for (let b = 0; b < ctx.space.branches; b++) {
@@ -293,11 +321,11 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
     let child = space.mutate(parent, rng);
     if (o.mutationProbability > 0) {
       const { length, genes } = space.encode(child);
-      const V = space.segmentVariants(length);
-      if (V > 1) {
-        const next = genes.map((g) => (rng.bool(o.mutationProbability) ? (g + 1 + rng.int(V - 1)) % V : g));
-        child = space.decode(length, next);
-      }
+      const next = genes.map((g, i) => {
+        const V = space.segmentVariants(length, i);
+        return V > 1 && rng.bool(o.mutationProbability) ? (g + 1 + rng.int(V - 1)) % V : g;
+      });
+      child = space.decode(length, next);
     }
     return child;
   };
@@ -342,9 +370,21 @@ export function evolutionarySearcher(options: EvolutionarySearcherOptions = {}):
 
     if (evaluated < o.populationSize || pool.length === 0) {
       const n = evaluated < o.populationSize ? o.populationSize - evaluated : generationSize;
+      if (evaluated === 0) {
+        for (const seed of o.seeds) {
+          const s = toSchedule(seed);
+          if (!ctx.space.contains(s)) {
+            throw new ScheduleError(
+              'not-in-space',
+              `Seed ${formatSchedule(s)} is not a member of the search space ${JSON.stringify(ctx.space.describe())}.`,
+            );
+          }
+          if (out.length < n && !taken.has(formatSchedule(s)) && feasible(ctx, s)) push(s);
+        }
+      }
       if (o.seedBaselines && evaluated === 0) {
         const seeds = baselineSeeds(ctx.space).filter((s) => !taken.has(formatSchedule(s)) && feasible(ctx, s));
-        const cap = Math.min(n, Math.ceil(o.populationSize / 2));
+        const cap = Math.min(n, out.length + Math.ceil(o.populationSize / 2));
         while (out.length < cap && seeds.length > 0) push(seeds.splice(ctx.rng.int(seeds.length), 1)[0]!);
       }
       while (out.length < n) {

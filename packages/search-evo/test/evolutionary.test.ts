@@ -221,6 +221,38 @@ describe('evolutionarySearcher: behaviour', () => {
     for (const k of feasible) expect(all.proposed).toContain(k);
   });
 
+  it('seeds go first into the initial population, in order, leaving out infeasible ones and repeats', () => {
+    const open = createSearchSpace({ steps: 20, segmentLengths: [5], branches: 2, form: 'open' });
+    const seeds = [
+      'F N N F N | N N N N F | N N N N N | N N F N N', // 5× in full steps
+      'F F F F F | F F F F F | F F F F F | F F F F F', // 1×: below the constraint
+      'F N N F N | N N N N F | N N N N N | N N F N N', // a repeat
+      'F P0 N N N | F N N N N | N N N N F | N N N N N',
+    ];
+    const r = drive(evolutionarySearcher({ populationSize: 6, seeds }), {
+      space: open,
+      costProfile,
+      seed: 3,
+      rounds: 1,
+      batch: 100,
+      minSpeedup: 2,
+    });
+    expect(r.proposed).toHaveLength(6);
+    expect(r.proposed.slice(0, 2)).toEqual([seeds[0], seeds[3]]);
+    expect(r.proposed.slice(2)).not.toContain(seeds[1]);
+    // a seed outside the space is named when the search asks
+    expect(() =>
+      drive(evolutionarySearcher({ seeds: ['F N N F N | N N N N F | N N N N N | N N F N N'] }), {
+        space,
+        costProfile,
+        seed: 3,
+        rounds: 1,
+        batch: 8,
+        minSpeedup: 2,
+      }),
+    ).toThrow(/Seed F N N F N \| N N N N F .* is not a member of the search space/);
+  });
+
   it('repairs children below the constraint by making them cheaper', () => {
     // minSpeedup 3.2: most random members and children miss it; every proposal must meet it
     const runs = (['cheapen', 'reject'] as const).map((repair) =>
@@ -302,6 +334,8 @@ describe('evolutionarySearcher: options and state', () => {
       [{ repair: 'fix' as never }, /Unknown repair "fix": expected one of "cheapen", "reject"/],
       [{ maxAttempts: 0 }, /Invalid maxAttempts 0: expected an integer >= 1/],
       [{ seedBaselines: 'yes' as never }, /Invalid seedBaselines yes: expected true or false/],
+      [{ seeds: 'F N' as never }, /Invalid seeds F N: expected an array/],
+      [{ seeds: ['F N', 'N F'] }, /Invalid seeds\[1\] "N F": expected a valid schedule/],
     ];
     for (const [o, re] of cases) {
       expect(() => evolutionarySearcher(o)).toThrow(re);

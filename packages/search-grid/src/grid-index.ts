@@ -3,8 +3,8 @@ import { ScheduleError, type Schedule, type SearchSpace } from '@flexiffusion/sc
 /** @internal One segment length's block of the enumeration order. */
 export interface GridBlock {
   readonly length: number;
-  readonly radix: bigint;
-  readonly digits: number;
+  /** The number of variants of each segment (`segmentVariants(L, s)`), first segment first. */
+  readonly radices: readonly bigint[];
   readonly count: bigint;
 }
 
@@ -16,16 +16,15 @@ export interface GridBlock {
  */
 export function gridBlocks(space: SearchSpace): GridBlock[] {
   const blocks = space.segmentLengths.map((L) => {
-    const radix = BigInt(space.segmentVariants(L));
-    const digits = space.steps / L;
-    return { length: L, radix, digits, count: radix ** BigInt(digits) };
+    const radices = Array.from({ length: space.steps / L }, (_, s) => BigInt(space.segmentVariants(L, s)));
+    return { length: L, radices, count: radices.reduce((n, r) => n * r, 1n) };
   });
   const total = blocks.reduce((n, b) => n + b.count, 0n);
   const size = space.size();
   if (total !== size) {
     throw new ScheduleError(
       'invalid-option',
-      `The space's size() ${size} is not the sum over its segment lengths of segmentVariants(L)^(T/L) (${total}): ` +
+      `The space's size() ${size} is not the sum over its segment lengths of the product of segmentVariants(L, s) over the segments s (${total}): ` +
         'the grid needs a space whose members are indexed by per-segment genes, such as createSearchSpace() or listSpace() makes.',
     );
   }
@@ -35,10 +34,11 @@ export function gridBlocks(space: SearchSpace): GridBlock[] {
 /**
  * The member of a space at a position of its enumeration order, computed directly by mixed-radix
  * arithmetic (no iteration): ascending segment length L, then the genes as the digits of a
- * base-`segmentVariants(L)` number, most significant segment first. `gridScheduleAt(space, i)` is
+ * mixed-radix number (segment s has `segmentVariants(L, s)` values), most significant segment first. `gridScheduleAt(space, i)` is
  * the i-th schedule that `space.enumerate()` yields.
  *
- * @param space - A space whose `size()` is Σ over L of `segmentVariants(L)^(T/L)` (every space
+ * @param space - A space whose `size()` is Σ over L of the product over its segments s of
+ *   `segmentVariants(L, s)` (every space
  *   made by `createSearchSpace` or {@link listSpace}).
  * @param index - Position, 0 ≤ index < `space.size()`.
  * @returns The member at that position.
@@ -68,10 +68,10 @@ export function scheduleAtIndex(space: SearchSpace, blocks: readonly GridBlock[]
   }
   for (const b of blocks) {
     if (i < b.count) {
-      const genes = new Array<number>(b.digits).fill(0);
-      for (let d = b.digits - 1; d >= 0; d--) {
-        genes[d] = Number(i % b.radix);
-        i /= b.radix;
+      const genes = new Array<number>(b.radices.length).fill(0);
+      for (let d = b.radices.length - 1; d >= 0; d--) {
+        genes[d] = Number(i % b.radices[d]!);
+        i /= b.radices[d]!;
       }
       return space.decode(b.length, genes);
     }
@@ -102,7 +102,9 @@ export function gridIndexOf(space: SearchSpace, schedule: Schedule): bigint {
   for (const b of blocks) {
     if (b.length === length) {
       let i = 0n;
-      for (const g of genes) i = i * b.radix + BigInt(g);
+      genes.forEach((g, d) => {
+        i = i * b.radices[d]! + BigInt(g);
+      });
       return offset + i;
     }
     offset += b.count;

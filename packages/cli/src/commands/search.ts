@@ -3,16 +3,25 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
 import { autoDiffusionSearcher, subsetSizeForSpeedup, timestepSubsetSpace } from '@flexiffusion/search-autodiffusion';
-import { ScheduleError, createSearchSpace, runSearch, SPACE_FORMS, type Searcher } from '@flexiffusion/schedule';
+import {
+  ScheduleError,
+  createSearchSpace,
+  runSearch,
+  scheduleFromSteps,
+  scheduleSteps,
+  SPACE_FORMS,
+  type Schedule,
+  type Searcher,
+} from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
-import { gridSearcher } from '@flexiffusion/search-grid';
+import { gitsSchedule, gridSearcher, type GitsCostMatrix } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
 import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
-import { gitsTeacher } from '../internal/gits.js';
+import { gitsTeacher, type GitsTeacher } from '../internal/gits.js';
 import { onInterrupt } from '../internal/interrupt.js';
 import { acquireLock, checkUnlocked } from '../internal/lock.js';
 import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
@@ -25,9 +34,9 @@ import { BASELINE_SETS, evaluateBaselines, writeResults } from '../internal/sear
 import { createEvaluationSetup, referenceUnavailable, type EvaluationSetup } from '../internal/setup.js';
 import { type QueueEvaluation, queueEvaluation } from './worker.js';
 
-/** The searchers by name. */
-const SEARCHERS: Readonly<Record<SearcherName, () => Searcher>> = {
-  evo: () => evolutionarySearcher(),
+/** The searchers by name; the evolutionary one starts from `seeds` (GITS-k in the open form). */
+const SEARCHERS: Readonly<Record<SearcherName, (seeds: readonly Schedule[]) => Searcher>> = {
+  evo: (seeds) => evolutionarySearcher({ seeds }),
   grid: () => gridSearcher(),
   random: () => randomSearcher(),
   // AutoDiffusion's peer baseline: k of the T steps kept (k from --speedup), its published settings
@@ -50,10 +59,15 @@ export const searchSpec = {
   'teacher-steps': int({ default: 50, min: 2, max: 1000, help: 'T: steps of the all-full teacher schedule' }),
   'segment-lengths': text({
     placeholder: 'LIST',
-    defaultText: 'divisors of T in 2..T/2 (up to 10 in the free form)',
+    defaultText: 'divisors of T in 2..T/2 (up to 10 in the free form; in the open form one: the largest divisor <= sqrt(T))',
     help: 'segment lengths L to search, e.g. "5,10"',
   }),
-  form: choice(SPACE_FORMS, { default: 'paper', help: 'segment form of the search space' }),
+  form: choice(SPACE_FORMS, {
+    default: 'paper',
+    help:
+      "segment form of the search space: paper (F, partials of one branch, nulls per segment), free (any step after each segment's F), " +
+      'open (any step after the first: full steps at any timestep; the evo searcher starts from GITS-k, the k nearest below T / --speedup)',
+  }),
   ...teacherGenerationOptions,
   sampler: { ...options.sampler, help: 'sampler of the candidates' },
   seed: { ...options.seed, help: 'seed of the search and of the first sample' },
@@ -89,6 +103,12 @@ type SearchValues = ReturnType<typeof parseOptions<typeof searchSpec>>['values']
 
 /** Divisors of T in 2..T/2; at most 10 in the free form, whose longer segments have too many variants to enumerate (5^(L−1)). */
 function defaultLengths(T: number, form: string): number[] {
+  // the open form takes one length (it only cuts the steps into genes): the largest divisor <= sqrt(T)
+  if (form === 'open') {
+    let best = 1;
+    for (let d = 1; d * d <= T; d++) if (T % d === 0) best = d;
+    return [best];
+  }
   const out: number[] = [];
   const max = form === 'free' ? Math.min(10, T / 2) : T / 2;
   for (let d = 2; d <= max; d++) if (T % d === 0) out.push(d);
@@ -170,6 +190,39 @@ function finishedTrials(out: string): number {
   } catch {
     return 0;
   }
+}
+
+/** A GITS teacher whose trajectory is recorded at most once (the first call's progress is the only one shown). */
+function onceGits(gits: GitsTeacher): GitsTeacher {
+  let costs: Promise<GitsCostMatrix> | undefined;
+  return {
+    samples: gits.samples,
+    steps: gits.steps,
+    costs: async (options) => {
+      if (costs) {
+        const recorded = await costs;
+        options.onStep?.(gits.steps);
+        return recorded;
+      }
+      costs = gits.costs(options);
+      return costs;
+    },
+  };
+}
+
+/**
+ * The open form's starting points: GITS-k (the DP's k of the T timesteps on the teacher's DDIM
+ * trajectory) for the three k nearest below T / speedup, cut into the space's segments. The
+ * recording is deterministic, so a resumed search gets the same seeds and replays its trials.
+ */
+async function openSeeds(gits: GitsTeacher, settings: SearchSettings, signal: AbortSignal): Promise<Schedule[]> {
+  const bar = createProgressBar({ label: `gits seeds (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
+  const costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
+  bar.done();
+  const T = settings.teacherSteps;
+  const top = Math.floor(T / settings.speedup + 1e-9);
+  const L = settings.segmentLengths[0]!;
+  return [top, top - 1, top - 2].filter((k) => k >= 1).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), L));
 }
 
 /** `flexi search`: the Flexiffusion search on a model, resumable, with a report. */
@@ -320,13 +373,27 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     );
     const evaluator = queued ? queued.objective(metric) : setup.objective(metric);
     await (queued?.evaluator ?? setup.rfid).teacherStats({ signal });
+    // the GITS rows' teacher (the evaluator's seeds and conditioning, the search's generation
+    // settings), recorded once: for the open form's seeds and for the GITS baselines
+    const gits = onceGits(
+      gitsTeacher(model, {
+        teacherSteps: settings.teacherSteps,
+        seeds: setup.seeds,
+        conditioning: setup.conditioning,
+        guidanceScale: settings.guidance ?? undefined,
+        batchSize: settings.genBatch,
+        height: settings.height,
+        width: settings.width,
+      }),
+    );
+    const seeds = settings.form === 'open' && settings.searcher === 'evo' ? await openSeeds(gits, settings, signal) : [];
     const store = new FileTrialStore(out);
     const bar = createProgressBar({ label: 'search', total: trialsBudget });
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };
     const short = OBJECTIVE_SHORT[metric];
     const result = await runSearch({
       space,
-      searcher: SEARCHERS[settings.searcher](),
+      searcher: SEARCHERS[settings.searcher](seeds),
       evaluator,
       costProfile: model.costProfile,
       trials: trialsBudget,
@@ -355,16 +422,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       out,
       which: values.baselines,
       signal: searchSignal,
-      // the GITS rows' teacher: the evaluator's seeds and conditioning, the search's generation settings
-      gits: gitsTeacher(model, {
-        teacherSteps: settings.teacherSteps,
-        seeds: setup.seeds,
-        conditioning: setup.conditioning,
-        guidanceScale: settings.guidance ?? undefined,
-        batchSize: settings.genBatch,
-        height: settings.height,
-        width: settings.width,
-      }),
+      gits,
     });
     await writeResults(out, result, baselines, settings);
     const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal });

@@ -12,7 +12,7 @@
  * @packageDocumentation
  */
 import fc from 'fast-check';
-import { createSearchSpace, type SearchSpace, type SpaceForm } from '../space.js';
+import { createSearchSpace, SPACE_FORMS, type SearchSpace, type SpaceForm } from '../space.js';
 import { freezeSchedule, type Schedule } from '../schedule.js';
 import { fullStep, nullStep, partialStep, type Step } from '../step.js';
 import type { CostProfile } from '../cost.js';
@@ -80,14 +80,15 @@ export interface ArbSearchSpaceOptions {
   readonly maxSteps?: number;
   /** Largest B (default 3). */
   readonly maxBranches?: number;
-  /** Forms to draw from (default both). */
+  /** Forms to draw from (default all of {@link SPACE_FORMS}). */
   readonly forms?: readonly SpaceForm[];
   /** Largest segment length (default 6, keeps free-form spaces indexable). */
   readonly maxSegmentLength?: number;
 }
 
 /**
- * An arbitrary search space: T, a non-empty set of its divisors as segment lengths, B and a form.
+ * An arbitrary search space: T, a non-empty set of its divisors as segment lengths (one in the
+ * `'open'` form), B and a form.
  *
  * @param options - Size limits.
  * @returns The arbitrary.
@@ -97,14 +98,15 @@ export function arbSearchSpace(options: ArbSearchSpaceOptions = {}): fc.Arbitrar
   const maxT = options.maxSteps ?? 24;
   const maxB = options.maxBranches ?? 3;
   const maxL = options.maxSegmentLength ?? 6;
-  const forms = options.forms ?? ['paper', 'free'];
+  const forms = options.forms ?? SPACE_FORMS;
   return fc
     .record({ T: fc.integer({ min: 1, max: maxT }), B: fc.integer({ min: 0, max: maxB }), form: fc.constantFrom(...forms) })
     .chain(({ T, B, form }) => {
       const divisors: number[] = [];
       for (let d = 1; d <= Math.min(T, maxL); d++) if (T % d === 0) divisors.push(d);
       return fc
-        .subarray(divisors, { minLength: 1 })
+        // an open space takes exactly one segment length
+        .subarray(divisors, { minLength: 1, ...(form === 'open' ? { maxLength: 1 } : {}) })
         .map((segmentLengths) => createSearchSpace({ steps: T, segmentLengths, branches: B, form }));
     });
 }
