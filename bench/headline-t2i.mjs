@@ -12,12 +12,14 @@
 //
 //   npm run bench:headline -- --model fashion-sd [--fid-samples 5000] [--search-samples 64]
 //        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
-//        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME]
+//        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME] [--form free|open]
 //        [--fill-only] [--quick] [--write]
 //
 // --gits K,… adds GITS-k rows for each k (peer baseline: the teacher's DDIM trajectory on the
 // search's seeds and prompts gives the one-jump cost matrix, an exact DP picks k of the 50 steps),
 // run with DDIM (GITS-k) and with DPM-Solver++ 2M (GITS-k + DPM-Solver++).
+// --form open searches the open space (full steps at any timestep, partial steps anywhere after the
+// first; segments of 5 as genes) from GITS-k for the three k nearest below 50 / target.
 // --rows with --write writes docs/benchmarks-NAME.json and section NAME of docs/benchmarks.md
 // (--name, default headline-fashion-sd-rows), leaving the full table and docs/benchmarks.json alone.
 //
@@ -54,6 +56,8 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
+  scheduleFromSteps,
+  scheduleSteps,
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
@@ -83,6 +87,7 @@ const { values: args } = parseArgs({
     'fid-samples': { type: 'string' },
     ks: { type: 'string' },
     'search-samplers': { type: 'string', default: 'dpmpp-2m' },
+    form: { type: 'string', default: 'free' },
     threads: { type: 'string' },
     rows: { type: 'string' },
     'fill-only': { type: 'boolean', default: false },
@@ -142,13 +147,37 @@ const evaluatorFor = searchEvaluators({
   settings,
   costProfile: profile,
 });
-const space = createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
+// --form open: full steps at any of the T timesteps, partial steps anywhere after the first
+// (segments of 5 as genes), the search seeded with GITS-k for the three k nearest below T / target
+if (!['free', 'open'].includes(args.form)) throw new Error(`--form "${args.form}": expected free or open`);
+const open = args.form === 'open';
+const space = open
+  ? createSearchSpace({ steps: T, segmentLengths: [5], branches: model.branches, form: 'open' })
+  : createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
+let gitsCostsMemo;
+const gitsCosts = async () => {
+  if (!gitsCostsMemo) {
+    const t0 = performance.now();
+    const costs = await recordGitsCosts({ model, teacher, seeds, conditions: { prompts: seeds.map(promptOf) }, settings });
+    gitsCostsMemo = { costs, seconds: (performance.now() - t0) / 1000 };
+    log(`GITS cost matrix: ${gitsCostsMemo.seconds.toFixed(0)} s`);
+  }
+  return gitsCostsMemo;
+};
+/** GITS-k for the three k nearest below T / target, cut into the open space's segments. */
+const openSeeds = async (target) => {
+  const { costs } = await gitsCosts();
+  const top = Math.floor(T / target);
+  return [top, top - 1, top - 2].filter((k) => k >= 2).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), 5));
+};
 const found = [];
 for (const target of targets) {
   for (const sampler of args['search-samplers'].split(',')) {
     if (!(sampler in samplerLabel))
       throw new Error(`--search-samplers entry "${sampler}": expected ${Object.keys(samplerLabel).join(', ')}`);
-    const label = `Flexiffusion, 'free' form + ${samplerLabel[sampler]}`;
+    const label = open
+      ? `Flexiffusion, 'open' form from GITS + ${samplerLabel[sampler]}`
+      : `Flexiffusion, 'free' form + ${samplerLabel[sampler]}`;
     // --rows: only the searches whose rows are measured
     if (rowFilter && !rowFilter.test(`${label} ≥${target}×`)) continue;
     const runSettings = settingsFor(sampler);
@@ -161,7 +190,7 @@ for (const target of targets) {
     const t0 = performance.now();
     const r = await runSearch({
       space,
-      searcher: evolutionarySearcher(),
+      searcher: evolutionarySearcher(open ? { seeds: await openSeeds(target) } : {}),
       evaluator: evaluatorFor(sampler),
       costProfile: profile,
       trials,
@@ -191,10 +220,7 @@ rows.push(...found);
 const gitsKs = args.gits === undefined ? [] : args.gits.split(',').map(Number);
 for (const k of gitsKs) if (!Number.isInteger(k) || k < 2 || k > T) throw new Error(`--gits entry "${k}": expected integers in [2, ${T}]`);
 if (gitsKs.length > 0) {
-  const t0 = performance.now();
-  const costs = await recordGitsCosts({ model, teacher, seeds, conditions: { prompts: seeds.map(promptOf) }, settings });
-  const seconds = (performance.now() - t0) / 1000;
-  log(`GITS cost matrix: ${seconds.toFixed(0)} s`);
+  const { costs, seconds } = await gitsCosts();
   for (const k of gitsKs) {
     const schedule = gitsSchedule(costs, k);
     rows.push({ method: `GITS-${k}`, schedule, searchSeconds: seconds, sampler: 'ddim' });
@@ -405,7 +431,7 @@ const summary = families
       : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
   });
 const table = [
-  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at rFID@${searchSamples}, the free form (segments of 2, 5, 10), candidates with the named sampler, the teacher DDIM-${T}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
+  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at rFID@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
   `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, 3 rounds after a warm-up, best of each side. "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
   '',

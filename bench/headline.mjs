@@ -35,6 +35,10 @@
 //            k-of-50 subsets, k = ⌊50 / target⌋, and its published searcher settings) with the same
 //            judge and evaluation budget as ours (its published judge, FID vs data at 1,000 samples,
 //            generates 10× our judge's samples per evaluation; it is not offered here).
+//   open     the 'open' space form (full steps at any of the 50 timesteps, partial steps anywhere
+//            after the first; segments of 5 as genes), the search seeded with GITS-k for the three
+//            k nearest below 50 / target that meet it (the DP on the teacher's DDIM trajectory);
+//   open-dpmpp  the same with DPM-Solver++ 2M candidates.
 // --only-variants runs just the variant searches and their rows (to fill the caches from a second
 // process while another runs the rest; never two processes on the same search). --write writes docs/benchmarks.json, docs/headline.svg
 // and the "headline" section of docs/benchmarks.md.
@@ -63,6 +67,8 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
+  scheduleFromSteps,
+  scheduleSteps,
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
@@ -161,13 +167,27 @@ async function pixelHeadline() {
   const labels = seeds.map((s) => s % 10);
   const variants = args.variants === '' ? [] : args.variants.split(',');
   for (const v of variants)
-    if (!['dpmpp', 'free', 'latency', 'free-dpmpp', 'free-unipc', 'unipc', 'gits', 'gits-dpmpp', 'autodiffusion'].includes(v))
+    if (
+      ![
+        'dpmpp',
+        'free',
+        'latency',
+        'free-dpmpp',
+        'free-unipc',
+        'unipc',
+        'gits',
+        'gits-dpmpp',
+        'autodiffusion',
+        'open',
+        'open-dpmpp',
+      ].includes(v)
+    )
       throw new Error(
-        `unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, free-unipc, unipc, gits, gits-dpmpp or autodiffusion`,
+        `unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, free-unipc, unipc, gits, gits-dpmpp, autodiffusion, open or open-dpmpp`,
       );
   const studentSamplers = [
     'ddim',
-    ...(variants.includes('dpmpp') || variants.includes('free-dpmpp') ? ['dpmpp-2m'] : []),
+    ...(variants.includes('dpmpp') || variants.includes('free-dpmpp') || variants.includes('open-dpmpp') ? ['dpmpp-2m'] : []),
     ...(variants.includes('unipc') || variants.includes('free-unipc') ? ['unipc'] : []),
   ];
   const settingsFor = (sampler) => (sampler === 'ddim' ? settings : { ...settings, sampler });
@@ -239,6 +259,19 @@ async function pixelHeadline() {
   const gitsCosts = () => recordGitsCosts({ model, teacher, seeds, conditions: { labels }, settings });
   // the free form has (B + 2)^(L − 1) variants per segment: L = 25 would exceed 2^53, so L ≤ 10
   const freeSpace = () => createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
+  // the open form: full steps at any of the T timesteps, partial steps anywhere after the first; the
+  // search starts from GITS-k for the three k nearest below T / target that meet it (the DP's
+  // timesteps, cut into the space's segments of 5)
+  let gitsCostsMemo;
+  const openSearch = async (target) => {
+    const space = createSearchSpace({ steps: T, segmentLengths: [5], branches: model.branches, form: 'open' });
+    gitsCostsMemo ??= await gitsCosts();
+    const top = Math.floor(T / target);
+    const seeds = [top, top - 1, top - 2]
+      .filter((k) => k >= 2)
+      .map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(gitsCostsMemo, k)), 5));
+    return [evolutionarySearcher({ seeds }), space];
+  };
   const found = [];
   const runs = [];
   for (const target of targets) {
@@ -270,6 +303,22 @@ async function pixelHeadline() {
         sampler: 'unipc',
         label: "Flexiffusion, 'free' form + UniPC",
       });
+    if (variants.includes('open'))
+      runs.push({
+        target,
+        name: 'flexiffusion',
+        make: () => openSearch(target),
+        sampler: 'ddim',
+        label: "Flexiffusion, 'open' form from GITS",
+      });
+    if (variants.includes('open-dpmpp'))
+      runs.push({
+        target,
+        name: 'flexiffusion',
+        make: () => openSearch(target),
+        sampler: 'dpmpp-2m',
+        label: "Flexiffusion, 'open' form from GITS + DPM-Solver++",
+      });
     if (variants.includes('autodiffusion'))
       runs.push({
         target,
@@ -296,7 +345,7 @@ async function pixelHeadline() {
   const methodOf = (name, label) => label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
   runs.splice(0, runs.length, ...runs.filter((r) => rowsRe === undefined || rowsRe.test(`${methodOf(r.name, r.label)} ≥${r.target}×`)));
   for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
-    const [searcher, searchSpace] = make();
+    const [searcher, searchSpace] = await make();
     const evaluator = evaluatorFor(sampler);
     const runSettings = settingsFor(sampler);
     const dir = join(
