@@ -36,7 +36,9 @@ describe('createSearchSpace', () => {
     expect(() => createSearchSpace({ steps: 0, segmentLengths: [1], branches: 1 })).toThrow(ScheduleError);
     expect(() => createSearchSpace({ steps: 4, segmentLengths: [], branches: 1 })).toThrow(/non-empty/);
     expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: -1 })).toThrow(/branches -1/);
-    expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1, form: 'wide' as never })).toThrow(/"paper", "free", "open"/);
+    expect(() => createSearchSpace({ steps: 4, segmentLengths: [2], branches: 1, form: 'wide' as never })).toThrow(
+      /"paper", "free", "open"/,
+    );
     expect(() => createSearchSpace({ steps: 10, segmentLengths: [2, 5], branches: 1, form: 'open' })).toThrow(/exactly one divisor of 10/);
     expect(() => createSearchSpace({ steps: 50, segmentLengths: [25], branches: 3, form: 'open' })).toThrow(/2\^53/);
     const open = createSearchSpace({ steps: 10, segmentLengths: [5], branches: 1, form: 'open' });
@@ -49,14 +51,41 @@ describe('createSearchSpace', () => {
     expect(space.segmentVariants(5)).toBe(5 ** 4);
     expect(space.segmentVariants(5, 1)).toBe(5 ** 5);
     // a GITS-style timestep subset and partial steps at the start of segments are members
-    expect(space.contains(space.project(parseSchedule('F N N F N | P0 N N N F | N N N N N | F N N P1 N | N N N N N | F N N N N | N F N N N | F N F N N | N N N N N | F N N N N'), 5))).toBe(true);
-    expect(space.contains('N F N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N')).toBe(false);
-    expect(space.contains('F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N')).toBe(false);
+    expect(
+      space.contains(
+        space.project(
+          parseSchedule(
+            'F N N F N | P0 N N N F | N N N N N | F N N P1 N | N N N N N | F N N N N | N F N N N | F N F N N | N N N N N | F N N N N',
+          ),
+          5,
+        ),
+      ),
+    ).toBe(true);
+    expect(
+      space.contains(
+        'N F N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N | F N N N N',
+      ),
+    ).toBe(false);
+    expect(
+      space.contains('F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N | F N N N N N N N N N'),
+    ).toBe(false);
     const small = createSearchSpace({ steps: 3, segmentLengths: [1], branches: 1, form: 'open' });
     expect([...small.enumerate()].map(formatSchedule)).toEqual([
-      'F | F | F', 'F | F | N', 'F | F | P0', 'F | N | F', 'F | N | N', 'F | N | P0', 'F | P0 | F', 'F | P0 | N', 'F | P0 | P0',
+      'F | F | F',
+      'F | F | N',
+      'F | F | P0',
+      'F | N | F',
+      'F | N | N',
+      'F | N | P0',
+      'F | P0 | F',
+      'F | P0 | N',
+      'F | P0 | P0',
     ]);
-    const e = space.encode(parseSchedule('F N N N N | P2 N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N F'));
+    const e = space.encode(
+      parseSchedule(
+        'F N N N N | P2 N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N N | N N N N F',
+      ),
+    );
     expect(e.genes[0]).toBe(5 ** 3 + 5 ** 2 + 5 + 1);
     expect(e.genes[1]).toBe(4 * 5 ** 4 + 5 ** 3 + 5 ** 2 + 5 + 1);
     expect(e.genes[9]).toBe(5 ** 4 + 5 ** 3 + 5 ** 2 + 5);
@@ -141,8 +170,14 @@ describe('search space properties', () => {
     "an 'open' mutation changes one step, or swaps two neighbouring steps after the first",
     (space, seed) => {
       const rng = createRng(seed);
-      const a = space.sample(rng).segments.flat().map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
-      const m = space.mutate(space.sample(createRng(seed)), rng).segments.flat().map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
+      const a = space
+        .sample(rng)
+        .segments.flat()
+        .map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
+      const m = space
+        .mutate(space.sample(createRng(seed)), rng)
+        .segments.flat()
+        .map((st) => (st.kind === 'partial' ? `P${st.branch}` : st.kind));
       const diff = a.flatMap((k, i) => (k !== m[i] ? [i] : []));
       if (space.size() === 1n) expect(diff).toEqual([]);
       else {

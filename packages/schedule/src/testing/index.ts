@@ -104,10 +104,12 @@ export function arbSearchSpace(options: ArbSearchSpaceOptions = {}): fc.Arbitrar
     .chain(({ T, B, form }) => {
       const divisors: number[] = [];
       for (let d = 1; d <= Math.min(T, maxL); d++) if (T % d === 0) divisors.push(d);
-      return fc
-        // an open space takes exactly one segment length
-        .subarray(divisors, { minLength: 1, ...(form === 'open' ? { maxLength: 1 } : {}) })
-        .map((segmentLengths) => createSearchSpace({ steps: T, segmentLengths, branches: B, form }));
+      return (
+        fc
+          // an open space takes exactly one segment length
+          .subarray(divisors, { minLength: 1, ...(form === 'open' ? { maxLength: 1 } : {}) })
+          .map((segmentLengths) => createSearchSpace({ steps: T, segmentLengths, branches: B, form }))
+      );
     });
 }
 
