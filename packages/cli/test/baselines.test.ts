@@ -1,7 +1,7 @@
 import { afterEach, describe, expect, it, vi } from 'vitest';
-import { parseSchedule, scheduleSteps, type Evaluator } from '@flexiffusion/schedule';
+import { formatSchedule, parseSchedule, scheduleSteps, type Evaluator } from '@flexiffusion/schedule';
 import { gitsSchedule, type GitsCostMatrix } from '@flexiffusion/search-grid';
-import { gitsTeacher, type GitsTeacher } from '../src/internal/gits.js';
+import { gitsTeacher, onceGits, openSeeds, type GitsTeacher } from '../src/internal/gits.js';
 import { openModel } from '../src/internal/model.js';
 import { evaluateBaselines, type BaselineOptions } from '../src/internal/search-results.js';
 import type { SearchSettings } from '../src/internal/search-folder.js';
@@ -149,5 +149,50 @@ describe('gitsTeacher', () => {
     } finally {
       await model.dispose();
     }
+  });
+});
+
+describe('openSeeds / onceGits', () => {
+  afterEach(() => vi.restoreAllMocks());
+  const signal = new AbortController().signal;
+
+  it('GITS-k for the three k nearest below T / speedup, cut into the segment length; recorded once', async () => {
+    vi.spyOn(process.stderr, 'write').mockImplementation(() => true);
+    const g = teacher();
+    const once = onceGits(g);
+    const seeds = await openSeeds(once, { teacherSteps: T, speedup: 3, segmentLength: 2, signal });
+    expect(seeds.map((s) => fullSteps(formatSchedule(s)))).toEqual([3, 2, 1]);
+    seeds.forEach((s, i) => {
+      expect(s.segments.every((seg) => seg.length === 2)).toBe(true);
+      expect(scheduleSteps(s)).toEqual(scheduleSteps(gitsSchedule(costs, [3, 2, 1][i]!)));
+    });
+    // the GITS baseline asks again: the same matrix, no second recording, its bar ends full
+    let done = 0;
+    expect(await once.costs({ signal, onStep: (d) => (done = d) })).toBe(costs);
+    expect(g.calls).toBe(1);
+    expect(done).toBe(T);
+    // a speed-up that is a whole divisor keeps its k (no rounding below it)
+    expect(
+      (await openSeeds(once, { teacherSteps: T, speedup: 2, segmentLength: 5, signal })).map((s) => fullSteps(formatSchedule(s))),
+    ).toEqual([5, 4, 3]);
+  });
+
+  it('a trajectory that cannot be recorded gives no seeds and a one-line note; an abort is thrown', async () => {
+    const writes: string[] = [];
+    vi.spyOn(process.stderr, 'write').mockImplementation((s) => {
+      writes.push(String(s));
+      return true;
+    });
+    const failing = teacher(() => Promise.reject(new Error('Invalid alphasCumprod[999] 0:\nexpected')));
+    expect(await openSeeds(failing, { teacherSteps: T, speedup: 3, segmentLength: 2, signal })).toEqual([]);
+    expect(writes.filter((w) => w.includes('GITS seeds'))).toEqual([
+      'flexi search: the open search starts without GITS seeds: the teacher trajectory could not be recorded (Invalid alphasCumprod[999] 0: expected)\n',
+    ]);
+    const ctrl = new AbortController();
+    const aborting = teacher(async () => {
+      ctrl.abort();
+      throw new Error('aborted');
+    });
+    await expect(openSeeds(aborting, { teacherSteps: T, speedup: 3, segmentLength: 2, signal: ctrl.signal })).rejects.toThrow('aborted');
   });
 });

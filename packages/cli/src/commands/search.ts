@@ -3,25 +3,16 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
 import { autoDiffusionSearcher, subsetSizeForSpeedup, timestepSubsetSpace } from '@flexiffusion/search-autodiffusion';
-import {
-  ScheduleError,
-  createSearchSpace,
-  runSearch,
-  scheduleFromSteps,
-  scheduleSteps,
-  SPACE_FORMS,
-  type Schedule,
-  type Searcher,
-} from '@flexiffusion/schedule';
+import { ScheduleError, createSearchSpace, runSearch, SPACE_FORMS, type Schedule, type Searcher } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
-import { gitsSchedule, gridSearcher, type GitsCostMatrix } from '@flexiffusion/search-grid';
+import { gridSearcher } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
 import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
-import { gitsTeacher, type GitsTeacher } from '../internal/gits.js';
+import { gitsTeacher, onceGits, openSeeds } from '../internal/gits.js';
 import { onInterrupt } from '../internal/interrupt.js';
 import { acquireLock, checkUnlocked } from '../internal/lock.js';
 import { modelLocation, openModel, warningPrinter } from '../internal/model.js';
@@ -192,39 +183,6 @@ function finishedTrials(out: string): number {
   }
 }
 
-/** A GITS teacher whose trajectory is recorded at most once (the first call's progress is the only one shown). */
-function onceGits(gits: GitsTeacher): GitsTeacher {
-  let costs: Promise<GitsCostMatrix> | undefined;
-  return {
-    samples: gits.samples,
-    steps: gits.steps,
-    costs: async (options) => {
-      if (costs) {
-        const recorded = await costs;
-        options.onStep?.(gits.steps);
-        return recorded;
-      }
-      costs = gits.costs(options);
-      return costs;
-    },
-  };
-}
-
-/**
- * The open form's starting points: GITS-k (the DP's k of the T timesteps on the teacher's DDIM
- * trajectory) for the three k nearest below T / speedup, cut into the space's segments. The
- * recording is deterministic, so a resumed search gets the same seeds and replays its trials.
- */
-async function openSeeds(gits: GitsTeacher, settings: SearchSettings, signal: AbortSignal): Promise<Schedule[]> {
-  const bar = createProgressBar({ label: `gits seeds (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
-  const costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
-  bar.done();
-  const T = settings.teacherSteps;
-  const top = Math.floor(T / settings.speedup + 1e-9);
-  const L = settings.segmentLengths[0]!;
-  return [top, top - 1, top - 2].filter((k) => k >= 1).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), L));
-}
-
 /** `flexi search`: the Flexiffusion search on a model, resumable, with a report. */
 export async function searchCommand(argv: readonly string[]): Promise<number> {
   const { values } = parseOptions('search', argv, searchSpec);
@@ -386,7 +344,15 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         width: settings.width,
       }),
     );
-    const seeds = settings.form === 'open' && settings.searcher === 'evo' ? await openSeeds(gits, settings, signal) : [];
+    const seeds =
+      settings.form === 'open' && settings.searcher === 'evo'
+        ? await openSeeds(gits, {
+            teacherSteps: settings.teacherSteps,
+            speedup: settings.speedup,
+            segmentLength: settings.segmentLengths[0]!,
+            signal,
+          })
+        : [];
     const store = new FileTrialStore(out);
     const bar = createProgressBar({ label: 'search', total: trialsBudget });
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };

@@ -4,10 +4,11 @@
  * @flexiffusion/search-grid), as bench/headline.mjs does.
  */
 import { getSampler, type SamplerDefinition } from '@flexiffusion/runtime';
-import { fullSchedule } from '@flexiffusion/schedule';
-import { gitsCostMatrix, type GitsCostMatrix } from '@flexiffusion/search-grid';
+import { fullSchedule, scheduleFromSteps, scheduleSteps, type Schedule } from '@flexiffusion/schedule';
+import { gitsCostMatrix, gitsSchedule, type GitsCostMatrix } from '@flexiffusion/search-grid';
 import { CliError } from './args.js';
 import { sliceConditioning, type SampleConditioning } from './conditions.js';
+import { createProgressBar } from './progress.js';
 import type { CliModel } from './model.js';
 
 /** At most this many of the search's samples record the trajectory (the matrix is their mean; 64 as in the bench). */
@@ -131,4 +132,54 @@ export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsT
       });
     },
   };
+}
+
+/** A GITS teacher whose trajectory is recorded at most once (the first call's progress is the only one shown). */
+export function onceGits(gits: GitsTeacher): GitsTeacher {
+  let costs: Promise<GitsCostMatrix> | undefined;
+  return {
+    samples: gits.samples,
+    steps: gits.steps,
+    costs: async (options) => {
+      if (costs) {
+        const recorded = await costs;
+        options.onStep?.(gits.steps);
+        return recorded;
+      }
+      costs = gits.costs(options);
+      return costs;
+    },
+  };
+}
+
+/**
+ * The open form's starting points: GITS-k (the DP's k of the T timesteps on the teacher's DDIM
+ * trajectory) for the three k nearest below T / speedup, cut into the space's segments. The
+ * recording is deterministic, so a resumed search gets the same seeds and replays its trials.
+ * Where it cannot be recorded (a zero ᾱ), a note on stderr and no seeds.
+ */
+export async function openSeeds(
+  gits: GitsTeacher,
+  options: { readonly teacherSteps: number; readonly speedup: number; readonly segmentLength: number; readonly signal: AbortSignal },
+): Promise<Schedule[]> {
+  const { signal } = options;
+  const bar = createProgressBar({ label: `gits seeds (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
+  let costs: GitsCostMatrix;
+  try {
+    costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
+  } catch (e) {
+    if (signal.aborted) throw e;
+    // deterministic for a model (a zero ᾱ), so a resumed search starts the same way
+    bar.done('failed');
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+    process.stderr.write(
+      `flexi search: the open search starts without GITS seeds: the teacher trajectory could not be recorded (${why})\n`,
+    );
+    return [];
+  }
+  bar.done();
+  const T = options.teacherSteps;
+  const top = Math.floor(T / options.speedup + 1e-9);
+  const L = options.segmentLength;
+  return [top, top - 1, top - 2].filter((k) => k >= 1).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), L));
 }
