@@ -62,7 +62,7 @@ import {
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { gitsSchedule } from '@flexiffusion/search-grid';
-import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
+import { BENCHMARKS_MD, shellQuote, writeSection } from './lib-benchmarks-md.mjs';
 import { JUDGE_DIM, fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
 import {
   alternatingBest,
@@ -491,7 +491,7 @@ if (args.write) {
     : args.rows !== undefined
       ? `Headline on the text-to-image model: fashion-sd, rows matching ${args.rows}`
       : 'Headline on the text-to-image model: fashion-sd';
-  await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).join(' ')}`);
+  await writeSection(section, title, table, `npm run bench:headline -- ${process.argv.slice(2).map(shellQuote).join(' ')}`);
   log(
     `wrote docs/${own}${!quick && args.rows === undefined ? ', docs/benchmarks.json (fashion-sd rows)' : ''} and docs/benchmarks.md (${section})`,
   );

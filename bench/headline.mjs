@@ -88,7 +88,7 @@ import {
   searchEvaluators,
   searchWallSeconds,
 } from './lib-headline.mjs';
-import { BENCHMARKS_MD, writeSection } from './lib-benchmarks-md.mjs';
+import { BENCHMARKS_MD, shellQuote, writeSection } from './lib-benchmarks-md.mjs';
 
 // --model fashion-sd: the text-to-image model's headline (issue 19 part B) lives in its own script
 const modelArg = process.argv.indexOf('--model');
@@ -797,9 +797,4 @@ async function pixelHeadline() {
     log(`wrote docs/${jsonName}, docs/${section}.svg and docs/benchmarks.md (${section})`);
   }
   await model.dispose();
-}
-
-// quotes an argument for the documented command line when the shell would otherwise split or expand it
-function shellQuote(a) {
-  return /^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
 }

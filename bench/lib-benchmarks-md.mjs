@@ -28,3 +28,13 @@ export async function writeSection(name, title, body, command) {
   await writeFile(`${BENCHMARKS_MD}.tmp`, text);
   await rename(`${BENCHMARKS_MD}.tmp`, BENCHMARKS_MD);
 }
+
+/**
+ * Quote an argument for a documented command line when the shell would otherwise split or expand it.
+ *
+ * @param {string} a - One argument.
+ * @returns {string} The argument, single-quoted when needed.
+ */
+export function shellQuote(a) {
+  return /^[\w.,:=/-]+$/.test(a) ? a : `'${a.replaceAll("'", "'\\''")}'`;
+}
