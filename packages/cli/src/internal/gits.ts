@@ -153,6 +153,32 @@ export function onceGits(gits: GitsTeacher): GitsTeacher {
 }
 
 /**
+ * Record a GITS teacher's cost matrix with a progress bar `LABEL (DDIM teacher trajectory, N samples)`.
+ * A recording that fails (a model with a zero ᾱ) ends the bar as failed and writes one line,
+ * `flexi search: FAILURE (the error)`, to stderr; an abort is thrown.
+ *
+ * @returns The matrix, or undefined when it could not be recorded.
+ */
+export async function recordGitsCosts(
+  gits: GitsTeacher,
+  options: { readonly label: string; readonly signal: AbortSignal; readonly failure: string },
+): Promise<GitsCostMatrix | undefined> {
+  const { signal } = options;
+  const bar = createProgressBar({ label: `${options.label} (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
+  try {
+    const costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
+    bar.done();
+    return costs;
+  } catch (e) {
+    if (signal.aborted) throw e;
+    bar.done('failed');
+    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
+    process.stderr.write(`flexi search: ${options.failure} (${why})\n`);
+    return undefined;
+  }
+}
+
+/**
  * The open form's starting points: GITS-k (the DP's k of the T timesteps on the teacher's DDIM
  * trajectory) for the three k nearest below T / speedup, cut into the space's segments. The
  * recording is deterministic, so a resumed search gets the same seeds and replays its trials.
@@ -162,22 +188,13 @@ export async function openSeeds(
   gits: GitsTeacher,
   options: { readonly teacherSteps: number; readonly speedup: number; readonly segmentLength: number; readonly signal: AbortSignal },
 ): Promise<Schedule[]> {
-  const { signal } = options;
-  const bar = createProgressBar({ label: `gits seeds (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
-  let costs: GitsCostMatrix;
-  try {
-    costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
-  } catch (e) {
-    if (signal.aborted) throw e;
+  const costs = await recordGitsCosts(gits, {
+    label: 'gits seeds',
+    signal: options.signal,
     // deterministic for a model (a zero ᾱ), so a resumed search starts the same way
-    bar.done('failed');
-    const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
-    process.stderr.write(
-      `flexi search: the open search starts without GITS seeds: the teacher trajectory could not be recorded (${why})\n`,
-    );
-    return [];
-  }
-  bar.done();
+    failure: 'the open search starts without GITS seeds: the teacher trajectory could not be recorded',
+  });
+  if (!costs) return [];
   const T = options.teacherSteps;
   const top = Math.floor(T / options.speedup + 1e-9);
   const L = options.segmentLength;

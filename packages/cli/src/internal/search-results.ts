@@ -14,9 +14,9 @@ import {
   type SearchResult,
   type Trial,
 } from '@flexiffusion/schedule';
-import { baselineGrid, gitsSchedule, listSearcher, listSpace, type GitsCostMatrix } from '@flexiffusion/search-grid';
+import { baselineGrid, gitsSchedule, listSearcher, listSpace } from '@flexiffusion/search-grid';
 import { writeJson } from './files.js';
-import type { GitsTeacher } from './gits.js';
+import { recordGitsCosts, type GitsTeacher } from './gits.js';
 import { createProgressBar } from './progress.js';
 import type { BaselineResult, SearchSettings } from './search-folder.js';
 
@@ -153,18 +153,12 @@ async function evaluateGits(options: BaselineOptions, gits: GitsTeacher, ks: rea
   if (Array.isArray(members) && members.length === ks.length && members.every((m, i) => typeof m === 'string' && fullSteps(m) === ks[i])) {
     schedules = members as string[];
   } else {
-    const bar = createProgressBar({ label: `gits (DDIM teacher trajectory, ${gits.samples} samples)`, total: gits.steps });
-    let costs: GitsCostMatrix;
-    try {
-      costs = await gits.costs({ signal, onStep: (done) => bar.update(done) });
-    } catch (e) {
-      if (signal.aborted) throw e;
-      bar.done('failed');
-      const why = (e instanceof Error ? e.message : String(e)).replace(/\s+/g, ' ');
-      process.stderr.write(`flexi search: the GITS baseline is left out: its teacher trajectory could not be recorded (${why})\n`);
-      return [];
-    }
-    bar.done();
+    const costs = await recordGitsCosts(gits, {
+      label: 'gits',
+      signal,
+      failure: 'the GITS baseline is left out: its teacher trajectory could not be recorded',
+    });
+    if (!costs) return [];
     schedules = ks.map((k) => formatSchedule(gitsSchedule(costs, k)));
   }
   const byKey = await evaluateList(options, {
