@@ -256,20 +256,26 @@ async function pixelHeadline() {
   const latency = variants.includes('latency') ? await latencyProfile() : undefined;
   if (latency) log(`latency cost profile: partial steps cost ${latency.partialMacs.join(' / ')} of a full step`);
   // GITS's cost matrix: the teacher's recorded DDIM trajectory on the search's seeds and labels
-  const gitsCosts = () => recordGitsCosts({ model, teacher, seeds, conditions: { labels }, settings });
+  // recorded once (for the open form's seeds and the GITS rows), with the time it took
+  let gitsRecorded;
+  const gitsCosts = async () => {
+    if (!gitsRecorded) {
+      const t0 = performance.now();
+      const costs = await recordGitsCosts({ model, teacher, seeds, conditions: { labels }, settings });
+      gitsRecorded = { costs, seconds: (performance.now() - t0) / 1000 };
+    }
+    return gitsRecorded;
+  };
   // the free form has (B + 2)^(L − 1) variants per segment: L = 25 would exceed 2^53, so L ≤ 10
   const freeSpace = () => createSearchSpace({ steps: T, segmentLengths: [2, 5, 10], branches: model.branches, form: 'free' });
   // the open form: full steps at any of the T timesteps, partial steps anywhere after the first; the
   // search starts from GITS-k for the three k nearest below T / target that meet it (the DP's
   // timesteps, cut into the space's segments of 5)
-  let gitsCostsMemo;
   const openSearch = async (target) => {
     const space = createSearchSpace({ steps: T, segmentLengths: [5], branches: model.branches, form: 'open' });
-    gitsCostsMemo ??= await gitsCosts();
+    const { costs } = await gitsCosts();
     const top = Math.floor(T / target);
-    const seeds = [top, top - 1, top - 2]
-      .filter((k) => k >= 2)
-      .map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(gitsCostsMemo, k)), 5));
+    const seeds = [top, top - 1, top - 2].filter((k) => k >= 2).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), 5));
     return [evolutionarySearcher({ seeds }), space];
   };
   const found = [];
@@ -415,9 +421,7 @@ async function pixelHeadline() {
   // --variants gits: GITS-style timestep selection (peer baseline): the teacher's DDIM trajectory
   // on searchSamples samples gives the one-jump cost matrix, an exact DP picks k of the 50 steps
   if ((variants.includes('gits') || variants.includes('gits-dpmpp')) && !args['only-variants']) {
-    const t0 = performance.now();
-    const costs = await gitsCosts();
-    const seconds = (performance.now() - t0) / 1000;
+    const { costs, seconds } = await gitsCosts();
     for (const k of ks) {
       const schedule = gitsSchedule(costs, k);
       if (variants.includes('gits')) rows.push({ method: `GITS-${k}`, schedule, searchSeconds: seconds, sampler: 'ddim' });
