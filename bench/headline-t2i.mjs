@@ -56,12 +56,10 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
-  scheduleFromSteps,
-  scheduleSteps,
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
-import { gitsSchedule } from '@flexiffusion/search-grid';
+import { gitsSchedule, gitsSeeds } from '@flexiffusion/search-grid';
 import { BENCHMARKS_MD, shellQuote, writeSection } from './lib-benchmarks-md.mjs';
 import { JUDGE_DIM, fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
 import {
@@ -164,12 +162,8 @@ const gitsCosts = async () => {
   }
   return gitsCostsMemo;
 };
-/** GITS-k for the three k nearest below T / target, cut into the open space's segments. */
-const openSeeds = async (target) => {
-  const { costs } = await gitsCosts();
-  const top = Math.floor(T / target);
-  return [top, top - 1, top - 2].filter((k) => k >= 2).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), 5));
-};
+/** GITS-k for the three largest k that meet the target, cut into the open space's segments. */
+const openSeeds = async (target) => gitsSeeds((await gitsCosts()).costs, { speedup: target, segmentLength: 5 });
 const found = [];
 for (const target of targets) {
   for (const sampler of args['search-samplers'].split(',')) {

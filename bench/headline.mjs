@@ -67,12 +67,10 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
-  scheduleFromSteps,
-  scheduleSteps,
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
-import { baselineGrid, gitsSchedule } from '@flexiffusion/search-grid';
+import { baselineGrid, gitsSchedule, gitsSeeds } from '@flexiffusion/search-grid';
 import { autoDiffusionSearcher, subsetSizeForSpeedup, timestepSubsetSpace } from '@flexiffusion/search-autodiffusion';
 import { cachedFeatures, cacheKey } from './lib-feature-cache.mjs';
 import {
@@ -274,9 +272,7 @@ async function pixelHeadline() {
   const openSearch = async (target) => {
     const space = createSearchSpace({ steps: T, segmentLengths: [5], branches: model.branches, form: 'open' });
     const { costs } = await gitsCosts();
-    const top = Math.floor(T / target);
-    const seeds = [top, top - 1, top - 2].filter((k) => k >= 2).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), 5));
-    return [evolutionarySearcher({ seeds }), space];
+    return [evolutionarySearcher({ seeds: gitsSeeds(costs, { speedup: target, segmentLength: 5 }) }), space];
   };
   const found = [];
   const runs = [];

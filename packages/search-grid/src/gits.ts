@@ -1,4 +1,13 @@
-import { ScheduleError, createSchedule, fullStep, nullStep, type Schedule, type Step } from '@flexiffusion/schedule';
+import {
+  ScheduleError,
+  createSchedule,
+  fullStep,
+  nullStep,
+  scheduleFromSteps,
+  scheduleSteps,
+  type Schedule,
+  type Step,
+} from '@flexiffusion/schedule';
 
 /**
  * The cost matrix of a GITS-style timestep selection: for the T + 1 points of the teacher's
@@ -137,4 +146,61 @@ export function gitsSchedule(costs: GitsCostMatrix, k: number): Schedule {
   const steps: Step[] = Array.from({ length: T }, () => nullStep());
   for (let m = 0; m < k; m++) steps[points[m]!] = fullStep();
   return createSchedule([steps]);
+}
+
+/**
+ * Options of {@link gitsSeeds}.
+ *
+ * @public
+ */
+export interface GitsSeedsOptions {
+  /** The speed-up the seeds must meet: k runs from ⌊T / speedup⌋ down. A finite number ≥ 1. */
+  readonly speedup: number;
+  /** The segment length the seeds are cut into (the search space's); it divides T. */
+  readonly segmentLength: number;
+  /** How many seeds, at most (fewer where k would drop below 1). Default 3. */
+  readonly count?: number;
+}
+
+/**
+ * Starting points for a search in an `'open'` space: GITS-k ({@link gitsSchedule}) for the
+ * `count` largest k that meet `speedup` (k = ⌊T / speedup⌋, then k − 1, …, down to 1), each cut
+ * into segments of `segmentLength` so that it is a member of the open space of that shape. Pass
+ * them as `evolutionarySearcher({ seeds })` of `@flexiffusion/search-evo`: the search starts from
+ * the DP's timesteps and moves them, or adds partial steps, from there.
+ *
+ * @param costs - The (T + 1) × (T + 1) cost matrix ({@link GitsCostMatrix}).
+ * @param options - The speed-up, the segment length and the number of seeds.
+ * @returns The seeds, fastest last (GITS-k, GITS-(k−1), …), frozen.
+ * @throws ScheduleError `invalid-option` for a bad matrix (as {@link gitsPath}), a speed-up that is
+ *   not a finite number in 1..T, a segment length that does not divide T, or a count that is not a
+ *   positive integer (each naming the value).
+ * @example
+ * ```ts
+ * const costs = await gitsCostMatrix({ epsAt, alphasCumprod, timesteps, samples, count: 64 });
+ * const seeds = gitsSeeds(costs, { speedup: 5, segmentLength: 5 }); // GITS-10, -9, -8
+ * const searcher = evolutionarySearcher({ seeds });
+ * ```
+ * @public
+ */
+export function gitsSeeds(costs: GitsCostMatrix, options: GitsSeedsOptions): readonly Schedule[] {
+  const T = checkCosts(costs);
+  const { speedup, segmentLength: L, count = 3 } = options;
+  if (typeof speedup !== 'number' || !Number.isFinite(speedup) || speedup < 1 || speedup > T) {
+    throw new ScheduleError(
+      'invalid-option',
+      `Invalid speedup ${String(speedup)}: expected a finite number in 1..${T} (T, the steps of the cost matrix).`,
+    );
+  }
+  if (!Number.isSafeInteger(L) || L < 1 || T % L !== 0) {
+    throw new ScheduleError('invalid-option', `Invalid segmentLength ${String(L)}: expected a positive integer that divides ${T} (T).`);
+  }
+  if (!Number.isSafeInteger(count) || count < 1) {
+    throw new ScheduleError('invalid-option', `Invalid count ${String(count)}: expected a positive integer.`);
+  }
+  // the 1e-9 keeps k = T / speedup when the division lands just below an integer (50 / (50 / 7))
+  const top = Math.floor(T / speedup + 1e-9);
+  const seeds: Schedule[] = [];
+  for (let k = top; k >= 1 && seeds.length < count; k--) seeds.push(scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), L));
+  return Object.freeze(seeds);
 }

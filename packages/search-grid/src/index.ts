@@ -9,7 +9,8 @@
  *   baselines, most of which are not members of a segment-wise space — through `runSearch`.
  * - {@link gitsSchedule} / {@link gitsPath}: GITS-style optimal timesteps (Chen et al., ICML 2024)
  *   by dynamic programming over a cost matrix of one-step jump errors along the teacher's
- *   trajectory, and {@link gitsCostMatrix}, which measures that matrix through a model callback.
+ *   trajectory, and {@link gitsCostMatrix}, which measures that matrix through a model callback;
+ *   {@link gitsSeeds}: GITS-k cut into segments, the starting points of a search in an `'open'` space.
  *
  * @example
  * ```ts
@@ -37,7 +38,7 @@ export { baselineGrid } from './baselines.js';
 export type { BaselineFamily, BaselineGridOptions, BaselineParams, BaselineSchedule } from './baselines.js';
 export { listSearcher, listSpace } from './list.js';
 export type { LabelledSchedule, ScheduleLike } from './list.js';
-export { gitsPath, gitsSchedule } from './gits.js';
-export type { GitsCostMatrix, GitsPath } from './gits.js';
+export { gitsPath, gitsSchedule, gitsSeeds } from './gits.js';
+export type { GitsCostMatrix, GitsPath, GitsSeedsOptions } from './gits.js';
 export { gitsCostMatrix, GITS_METRICS } from './gits-cost-matrix.js';
 export type { GitsCostMatrixOptions, GitsEpsFn, GitsMetric } from './gits-cost-matrix.js';

@@ -1,8 +1,8 @@
 import { describe, expect, it } from 'vitest';
 import { test as fcTest } from '@fast-check/vitest';
 import fc from 'fast-check';
-import { ScheduleError, createRng, formatSchedule, scheduleSteps, uniformSchedule } from '@flexiffusion/schedule';
-import { gitsCostMatrix, gitsPath, gitsSchedule, type GitsCostMatrix, type GitsMetric } from '../src/index.js';
+import { ScheduleError, createRng, createSearchSpace, formatSchedule, scheduleSteps, uniformSchedule } from '@flexiffusion/schedule';
+import { gitsCostMatrix, gitsPath, gitsSchedule, gitsSeeds, type GitsCostMatrix, type GitsMetric } from '../src/index.js';
 
 /** Every k-jump path 0 → T: (k − 1)-subsets of 1..T−1. */
 function* paths(T: number, k: number): Generator<number[]> {
@@ -292,5 +292,54 @@ describe('gitsCostMatrix on a Gaussian toy with a closed form', () => {
       signal: ac.signal,
     });
     await expect(run).rejects.toMatchObject({ code: 'aborted' });
+  });
+});
+
+describe('gitsSeeds: GITS-k as starting points of an open search', () => {
+  const arbSeeds = arbCosts.chain((c) =>
+    fc.record({
+      c: fc.constant(c),
+      speedup: fc.double({ min: 1, max: c.T, noNaN: true }),
+      L: fc.constantFrom(...Array.from({ length: c.T }, (_, i) => i + 1).filter((l) => c.T % l === 0)),
+      count: fc.integer({ min: 1, max: 4 }),
+    }),
+  );
+
+  fcTest.prop([arbSeeds])(
+    'GITS-k for the largest k that meet the speed-up, cut into the open space of that shape',
+    ({ c: { T, costs }, speedup, L, count }) => {
+      const seeds = gitsSeeds(costs, { speedup, segmentLength: L, count });
+      const top = Math.floor(T / speedup + 1e-9);
+      expect(seeds).toHaveLength(Math.min(count, top));
+      expect(Object.isFrozen(seeds)).toBe(true);
+      const space = createSearchSpace({ steps: T, segmentLengths: [L], branches: 1, form: 'open' });
+      seeds.forEach((s, i) => {
+        const k = top - i;
+        expect(T / k).toBeGreaterThanOrEqual(speedup * (1 - 1e-12));
+        expect(s.segments.every((seg) => seg.length === L)).toBe(true);
+        expect(scheduleSteps(s)).toEqual(scheduleSteps(gitsSchedule(costs, k)));
+        expect(space.contains(s)).toBe(true);
+      });
+    },
+  );
+
+  it('takes k = T / speedup where the division lands just below an integer, and three seeds by default', () => {
+    const costs = matrix(50, (i, j) => (j - i) ** 2);
+    const seeds = gitsSeeds(costs, { speedup: 50 / 7, segmentLength: 5 });
+    expect(seeds.map((s) => scheduleSteps(s).filter((st) => st.kind === 'full').length)).toEqual([7, 6, 5]);
+  });
+
+  it('names a bad speed-up, segment length or count', () => {
+    const costs = matrix(4, () => 1);
+    for (const [options, message] of [
+      [{ speedup: 0.5, segmentLength: 2 }, /Invalid speedup 0\.5: expected a finite number in 1\.\.4/],
+      [{ speedup: Number.NaN, segmentLength: 2 }, /Invalid speedup NaN/],
+      [{ speedup: 5, segmentLength: 2 }, /Invalid speedup 5/],
+      [{ speedup: 2, segmentLength: 3 }, /Invalid segmentLength 3: expected a positive integer that divides 4/],
+      [{ speedup: 2, segmentLength: 2, count: 0 }, /Invalid count 0: expected a positive integer/],
+    ] as const) {
+      expect(() => gitsSeeds(costs, options)).toThrow(ScheduleError);
+      expect(() => gitsSeeds(costs, options)).toThrow(message);
+    }
   });
 });

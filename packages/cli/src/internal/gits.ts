@@ -4,8 +4,8 @@
  * @flexiffusion/search-grid), as bench/headline.mjs does.
  */
 import { getSampler, type SamplerDefinition } from '@flexiffusion/runtime';
-import { fullSchedule, scheduleFromSteps, scheduleSteps, type Schedule } from '@flexiffusion/schedule';
-import { gitsCostMatrix, gitsSchedule, type GitsCostMatrix } from '@flexiffusion/search-grid';
+import { fullSchedule, type Schedule } from '@flexiffusion/schedule';
+import { gitsCostMatrix, gitsSeeds, type GitsCostMatrix } from '@flexiffusion/search-grid';
 import { CliError } from './args.js';
 import { sliceConditioning, type SampleConditioning } from './conditions.js';
 import { createProgressBar } from './progress.js';
@@ -179,8 +179,9 @@ export async function recordGitsCosts(
 }
 
 /**
- * The open form's starting points: GITS-k (the DP's k of the T timesteps on the teacher's DDIM
- * trajectory) for the three k nearest below T / speedup, cut into the space's segments. The
+ * The open form's starting points: `gitsSeeds` of @flexiffusion/search-grid (GITS-k, the DP's k of
+ * the T timesteps on the teacher's DDIM trajectory, for the three largest k that meet the speed-up,
+ * cut into the space's segments). The
  * recording is deterministic, so a resumed search gets the same seeds and replays its trials.
  * Where it cannot be recorded (a zero ᾱ), a note on stderr and no seeds.
  */
@@ -195,8 +196,5 @@ export async function openSeeds(
     failure: 'the open search starts without GITS seeds: the teacher trajectory could not be recorded',
   });
   if (!costs) return [];
-  const T = options.teacherSteps;
-  const top = Math.floor(T / options.speedup + 1e-9);
-  const L = options.segmentLength;
-  return [top, top - 1, top - 2].filter((k) => k >= 1).map((k) => scheduleFromSteps(scheduleSteps(gitsSchedule(costs, k)), L));
+  return [...gitsSeeds(costs, { speedup: options.speedup, segmentLength: options.segmentLength })];
 }
