@@ -40,9 +40,12 @@ import {
   fid,
   frechetDistance,
   kernelInceptionDistance,
+  measureImageAttributes,
+  parsePromptAttributeRules,
   psnr,
+  toUint8Images,
 } from '@flexiffusion/metrics';
-import { fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
+import { fashionSdAttributes, fashionSdPrompts } from '@flexiffusion/model-fashion-sd';
 import { createSessionFactory, loadModel } from '@flexiffusion/runtime-node';
 import {
   createRng,
@@ -57,7 +60,7 @@ import {
   scheduleSteps,
 } from '@flexiffusion/schedule';
 import { writeSection } from './lib-benchmarks-md.mjs';
-import { fashionSdCacheOptions } from './lib-fashion-sd-judge.mjs';
+import { fashionSdCacheOptions, openFashionSdJudge } from './lib-fashion-sd-judge.mjs';
 import { cachedFeatures, spearman } from './lib-feature-cache.mjs';
 
 const { values: args } = parseArgs({
@@ -145,6 +148,7 @@ async function study(name, rows, { pixels, fidSamples, cacheOptions, settingsOf,
   const extractor = new OnnxFeatureExtractor(session, fashionPreset());
   const ref = deserializeStats(new Uint8Array(await readFile(join(model.location, m.referenceStats.file))));
   const dim = extractor.dim;
+  const extra = cacheOptions ? await cacheOptions(model) : {};
   const image = pixels ? [{ name: 'image', size: 1024, compute: (r) => r.samples }] : [];
   const get = (row, count) =>
     cachedFeatures({
@@ -155,11 +159,11 @@ async function study(name, rows, { pixels, fidSamples, cacheOptions, settingsOf,
       count,
       settings: settingsOf(row.sampler),
       logitsName: 'logits',
-      ...(cacheOptions?.(model) ?? {}),
+      ...extra,
       ...(pixels ? { extras: image } : {}),
       onChunk: (d, n) => log(`  ${name} ${row.method}: ${d}/${n}`),
     });
-  // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's cache
+  // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's cache, generated here when missing
   const count = nMax;
   const teacherRow = rows.find((r) => r.method.startsWith('teacher'));
   // rows without a recorded FID (the --sampled ones): FID@fidSamples computed here, like the headline
@@ -319,8 +323,16 @@ if (sdMeta && sdRows.length > 3) {
   const sd = await study('fashion-sd', sdRows, {
     pixels: false,
     fidSamples: sdMeta.fidSamples,
-    // the headline-t2i cache's settings (conditioning and extras are part of its key)
-    cacheOptions: (model) => fashionSdCacheOptions(model, prompts),
+    // the headline-t2i cache's settings (conditioning and extras are part of its key), with the
+    // judge, so that the first nMax samples of a row missing from the cache are generated here
+    // exactly as bench/headline-t2i.mjs would
+    cacheOptions: async (model) =>
+      fashionSdCacheOptions(model, prompts, {
+        judge: await openFashionSdJudge(model, { threads }),
+        rules: parsePromptAttributeRules(fashionSdAttributes()),
+        measure: measureImageAttributes,
+        toUint8: toUint8Images,
+      }),
     settingsOf: (sampler) => (sampler === 'ddim' ? sdSettings : { ...sdSettings, sampler }),
     teacherMs: sdRows.find((r) => r.method.startsWith('teacher')).msPerImage,
   });
