@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import { loadModel } from '../src/index.js';
-import { Golden } from './golden.js';
+import { Golden } from '../../../tools/test-support/golden.js';
 
 const golden = new Golden(fileURLToPath(new URL('./fixtures/golden.json', import.meta.url)));
 afterAll(() => golden.save());

@@ -6,7 +6,7 @@
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, it } from 'vitest';
 import { openModel } from '../src/index.js';
-import { Golden } from './golden.js';
+import { Golden } from '../../../tools/test-support/golden.js';
 import { fixtureSource, testBackend } from './helpers.js';
 
 const golden = new Golden(fileURLToPath(new URL('./fixtures/golden/stand-ins.json', import.meta.url)));
