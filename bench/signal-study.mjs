@@ -163,7 +163,8 @@ async function study(name, rows, { pixels, fidSamples, cacheOptions, settingsOf,
       ...(pixels ? { extras: image } : {}),
       onChunk: (d, n) => log(`  ${name} ${row.method}: ${d}/${n}`),
     });
-  // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's cache, generated here when missing
+  // the pixel model: N ≤ nMax samples regenerated; the t2i model: the first N of the headline's
+  // cache, generated here when missing
   const count = nMax;
   const teacherRow = rows.find((r) => r.method.startsWith('teacher'));
   // rows without a recorded FID (the --sampled ones): FID@fidSamples computed here, like the headline
