@@ -2,7 +2,7 @@
 // share: the paired bootstrap over the seeds, the alternating wall-clock timing, the searches'
 // evaluator, the paper-form searchers, the anytime curve of a search and number formatting.
 import { createMemoryStatsCache, createRfidEvaluator, featureStats, fid } from '@flexiffusion/metrics';
-import { getSampler } from '@flexiffusion/runtime';
+import { getSampler, recordTrajectory } from '@flexiffusion/runtime';
 import { createRng, createSearchSpace } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { gitsCostMatrix, gridSearcher } from '@flexiffusion/search-grid';
@@ -78,15 +78,19 @@ export async function alternatingBest(timeRow, timeTeacher, rounds = 3) {
  * The searches' evaluators, one per candidate sampler: rFID (and KID, PSNR) against the teacher on
  * `seeds` with `conditions` (`{ labels }` or `{ prompts }`, one per seed), the teacher always run
  * with `settings` (DDIM), candidates with `settings` and the given sampler; one teacher cache for
- * all. `signal`: the objective, `rfid` (the paper's) or `rfid-fid` (½·rFID + ½·(fid − teacherFid),
- * flexi search's default where the model has reference statistics; needs `reference`). Each
+ * all. `signal`: the objective, `rfid` (the paper's), `rfid-fid` (½·rFID + ½·(fid − teacherFid),
+ * flexi search's default where the model has reference statistics; needs `reference`) or `fid` (FID
+ * vs the data at N, AutoDiffusion's judge; needs `reference`). Each
  * evaluator also has `teacherStats()`, which generates the teacher's samples once (then cached).
  */
 export function searchEvaluators({ model, extractor, teacher, seeds, conditions, settings, costProfile, signal = 'rfid', reference }) {
-  if (signal !== 'rfid' && signal !== 'rfid-fid') throw new Error(`signal "${signal}": expected rfid or rfid-fid`);
-  if (signal === 'rfid-fid' && reference === undefined) throw new Error('signal "rfid-fid" needs the reference statistics');
+  if (!['rfid', 'rfid-fid', 'fid'].includes(signal)) throw new Error(`signal "${signal}": expected rfid, rfid-fid or fid`);
+  if (signal !== 'rfid' && reference === undefined) throw new Error(`signal "${signal}": needs the reference statistics`);
   const cache = createMemoryStatsCache();
-  const map = (r) => (r.ok ? { ...r, objective: 0.5 * r.metrics.rfid + 0.5 * (r.metrics.fid - r.metrics.teacherFid) } : r);
+  // rfid-fid: ½ rFID + ½ the change of FID vs the data; fid: FID vs the data alone (AutoDiffusion's
+  // published judge, at its sample count)
+  const objectiveOf = signal === 'fid' ? (m) => m.fid : (m) => 0.5 * m.rfid + 0.5 * (m.fid - m.teacherFid);
+  const map = (r) => (r.ok ? { ...r, objective: objectiveOf(r.metrics) } : r);
   return (sampler) => {
     const inner = createRfidEvaluator({
       generate: async (schedule, req) => {
@@ -108,7 +112,7 @@ export function searchEvaluators({ model, extractor, teacher, seeds, conditions,
       cache,
       modelId: model.manifest.unet.sha256,
       sampler: settings,
-      ...(signal === 'rfid-fid' ? { reference } : {}),
+      ...(signal !== 'rfid' ? { reference } : {}),
     });
     if (signal === 'rfid') return inner;
     return {
@@ -128,31 +132,15 @@ export function searchEvaluators({ model, extractor, teacher, seeds, conditions,
  * records the (guided) ε it is given at each step; `gitsSchedule(costs, k)` then picks k steps.
  */
 export async function recordGitsCosts({ model, teacher, seeds, conditions, settings }) {
-  const ddim = getSampler('ddim');
-  const rec = { eps: [], timesteps: [] };
-  const recorder = {
-    name: 'ddim-recording',
-    summary: "DDIM that records the teacher's ε (for GITS's cost matrix)",
-    stochastic: (c) => ddim.stochastic(c),
-    init: (c) => {
-      rec.alphas = c.alphasCumprod;
-      rec.final = c.finalAlphaCumprod ?? 1;
-      return ddim.init(c);
-    },
-    step: (state, input) => {
-      if (rec.timesteps.length === 0) rec.x = Float64Array.from(input.sample);
-      rec.eps.push(input.eps.slice());
-      rec.timesteps.push(input.timestep);
-      return ddim.step(state, input);
-    },
-  };
-  await model.generate({ schedule: teacher, seeds, ...conditions, ...settings, sampler: recorder, batchSize: seeds.length });
+  const rec = recordTrajectory(getSampler('ddim'));
+  await model.generate({ schedule: teacher, seeds, ...conditions, ...settings, sampler: rec.sampler, batchSize: seeds.length });
+  const [batch] = rec.batches;
   return gitsCostMatrix({
-    epsAt: (_x, _t, step) => rec.eps[step],
-    alphasCumprod: rec.alphas,
-    timesteps: rec.timesteps,
-    finalAlphaCumprod: rec.final,
-    samples: rec.x,
+    epsAt: (_x, _t, step) => batch.eps[step],
+    alphasCumprod: rec.alphasCumprod,
+    timesteps: batch.timesteps,
+    finalAlphaCumprod: rec.finalAlphaCumprod,
+    samples: Float64Array.from(batch.x),
     count: seeds.length,
   });
 }

@@ -76,6 +76,7 @@ export {
   type SamplerStepInput,
   type PredictionType,
 } from './samplers.js';
+export { recordTrajectory, type TrajectoryRecorder, type RecordedBatch } from './trajectory-recorder.js';
 export { parseSchedulerConfig, SCHEDULER_CLASSES, type ImportedScheduler } from './import/scheduler-config.js';
 export { samplerSettings, planSettings } from './scheduler-settings.js';
 export * from './import/index.js';

@@ -3,7 +3,7 @@
  * the (guided) ε of every step, turned into GITS's cost matrix (`gitsCostMatrix` of
  * @flexiffusion/search-grid), as bench/headline.mjs does.
  */
-import { getSampler, type SamplerDefinition } from '@flexiffusion/runtime';
+import { getSampler, recordTrajectory } from '@flexiffusion/runtime';
 import { fullSchedule, type Schedule } from '@flexiffusion/schedule';
 import { gitsCostMatrix, gitsSeeds, type GitsCostMatrix } from '@flexiffusion/search-grid';
 import { CliError } from './args.js';
@@ -43,18 +43,12 @@ export interface GitsTeacher {
   costs(options: { readonly signal: AbortSignal; readonly onStep?: (done: number) => void }): Promise<GitsCostMatrix>;
 }
 
-interface Batch {
-  x?: Float32Array;
-  readonly eps: (Float32Array | undefined)[];
-  readonly timesteps: number[];
-}
-
 /**
  * The GITS baseline's teacher on `model`: the all-full schedule with DDIM (GITS's cost matrix is
  * made of DDIM jumps, whatever the candidates' or the teacher's sampler), on the evaluator's first
  * {@link GITS_MAX_SAMPLES} seeds with their labels or prompts, guidance, batching and image size.
  * The model generates in-process (a sampler object does not cross to worker threads); every batch
- * records its initial x, ε and timesteps, and `gitsCostMatrix` reads them back batch by batch, so
+ * records its initial x, ε and timesteps (`recordTrajectory` of @flexiffusion/runtime), and `gitsCostMatrix` reads them back batch by batch, so
  * memory is the recorded ε (samples × T × size floats) plus one batch of the matrix's work.
  */
 export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsTeacher {
@@ -65,36 +59,12 @@ export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsT
     samples: n,
     steps: batches * T,
     async costs({ signal, onStep }) {
-      const ddim = getSampler('ddim');
-      const recorded: Batch[] = [];
-      let alphasCumprod: Float64Array | undefined;
-      let finalAlphaCumprod = 1;
-      let done = 0;
-      const recorder: SamplerDefinition<unknown> = {
-        name: 'ddim-recording',
-        summary: "DDIM that records the teacher's ε (for GITS's cost matrix)",
-        stochastic: (c) => ddim.stochastic(c),
-        // init runs once per batch
-        init(c) {
-          alphasCumprod = c.alphasCumprod;
-          finalAlphaCumprod = c.finalAlphaCumprod ?? 1;
-          recorded.push({ eps: [], timesteps: [] });
-          return ddim.init(c);
-        },
-        step(state, input) {
-          const b = recorded[recorded.length - 1]!;
-          b.x ??= input.sample.slice();
-          b.eps.push(input.eps.slice());
-          b.timesteps.push(input.timestep);
-          onStep?.(++done);
-          return ddim.step(state, input);
-        },
-      };
+      const rec = recordTrajectory(getSampler('ddim'), onStep ? { onStep } : {});
       await model.generate({
         schedule: fullSchedule(T),
         seeds: request.seeds.slice(0, n),
         ...sliceConditioning(request.conditioning, 0, n),
-        sampler: recorder,
+        sampler: rec.sampler,
         nullMode: 'skip',
         batchSize: request.batchSize,
         ...(request.guidanceScale !== undefined ? { guidanceScale: request.guidanceScale } : {}),
@@ -102,6 +72,7 @@ export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsT
         ...(request.width !== undefined ? { width: request.width } : {}),
         signal,
       });
+      const recorded = rec.batches;
       const timesteps = recorded[0]?.timesteps ?? [];
       if (recorded.length !== batches || recorded.some((b) => b.eps.length !== T || b.timesteps.join() !== timesteps.join())) {
         throw new CliError(
@@ -109,9 +80,9 @@ export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsT
           `the recording DDIM saw ${recorded.length} batches of ${recorded.map((b) => b.eps.length).join('/')} steps, expected ${batches} of ${T}`,
         );
       }
-      const size = recorded[0]!.x!.length / Math.min(n, request.batchSize);
+      const size = recorded[0]!.x.length / Math.min(n, request.batchSize);
       const samples = new Float32Array(n * size);
-      recorded.forEach((b, i) => samples.set(b.x!, i * request.batchSize * size));
+      recorded.forEach((b, i) => samples.set(b.x, i * request.batchSize * size));
       // gitsCostMatrix walks the batches in order, T calls each: the same batches as the generation
       let call = 0;
       return gitsCostMatrix({
@@ -122,9 +93,9 @@ export function gitsTeacher(model: CliModel, request: GitsTeacherRequest): GitsT
           b.eps[step] = undefined;
           return eps;
         },
-        alphasCumprod: alphasCumprod!,
+        alphasCumprod: rec.alphasCumprod!,
         timesteps,
-        finalAlphaCumprod,
+        finalAlphaCumprod: rec.finalAlphaCumprod,
         samples,
         count: n,
         batchSize: request.batchSize,
