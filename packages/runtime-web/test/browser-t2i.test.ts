@@ -170,7 +170,9 @@ describe.skipIf(!chromiumFound)('text to image (fashion-sd) in headless Chromium
       // docs/benchmarks.json carries the searched fashion-sd schedules (bench/headline-t2i.mjs --write)
       expect(await p.textContent('#searched-note')).toMatch(/^\d+ searched schedules? from docs\/benchmarks\.json/);
       const searched = await p.$$eval('#schedule-choice option', (os) =>
-        os.filter((o) => o.value.startsWith('searched-')).map((o) => ({ value: o.value, text: o.textContent ?? '' })),
+        (os as HTMLOptionElement[])
+          .filter((o) => o.value.startsWith('searched-'))
+          .map((o) => ({ value: o.value, text: o.textContent ?? '' })),
       );
       expect(searched.length).toBeGreaterThan(0);
 
