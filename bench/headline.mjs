@@ -34,7 +34,9 @@
 //   autodiffusion  AutoDiffusion's timestep-subset evolutionary search (peer baseline: its space of
 //            k-of-50 subsets, k = ⌊50 / target⌋, and its published searcher settings) with the same
 //            judge and evaluation budget as ours (its published judge, FID vs data at 1,000 samples,
-//            generates 10× our judge's samples per evaluation; it is not offered here).
+//            generates 10× our judge's samples per evaluation: that is autodiffusion-fid);
+//   autodiffusion-fid  the same search judged as AutoDiffusion publishes it: FID vs the test set
+//            at --ad-samples (default 1,000) samples per candidate, seeds 0…N−1, the same budget;
 //   open     the 'open' space form (full steps at any of the 50 timesteps, partial steps anywhere
 //            after the first; segments of 5 as genes), the search seeded with GITS-k for the three
 //            k nearest below 50 / target that meet it (the DP on the teacher's DDIM trajectory);
@@ -120,6 +122,7 @@ async function pixelHeadline() {
       searchers: { type: 'string', default: 'evo,random,grid' },
       'no-search': { type: 'boolean', default: false },
       ks: { type: 'string', default: '25,17,12,10' },
+      'ad-samples': { type: 'string', default: '1000' },
     },
   });
   const quick = args.quick;
@@ -176,12 +179,13 @@ async function pixelHeadline() {
         'gits',
         'gits-dpmpp',
         'autodiffusion',
+        'autodiffusion-fid',
         'open',
         'open-dpmpp',
       ].includes(v)
     )
       throw new Error(
-        `unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, free-unipc, unipc, gits, gits-dpmpp, autodiffusion, open or open-dpmpp`,
+        `unknown --variants entry "${v}": expected dpmpp, free, latency, free-dpmpp, free-unipc, unipc, gits, gits-dpmpp, autodiffusion, autodiffusion-fid, open or open-dpmpp`,
       );
   const studentSamplers = [
     'ddim',
@@ -201,6 +205,28 @@ async function pixelHeadline() {
     reference: ref,
   });
   const samplerLabel = { ddim: 'DDIM', 'dpmpp-2m': 'DPM-Solver++', unipc: 'UniPC' };
+  // --variants autodiffusion-fid: AutoDiffusion's own judge, FID vs the test set at --ad-samples
+  // (made on first use: its teacher cache is its own, at its seeds)
+  const adSamples = Number(args['ad-samples']);
+  if (!Number.isInteger(adSamples) || adSamples < 2) throw new Error(`--ad-samples "${args['ad-samples']}": expected an integer ≥ 2`);
+  let adEvaluatorMemo;
+  const adEvaluator = () => {
+    if (!adEvaluatorMemo) {
+      const adSeeds = Array.from({ length: adSamples }, (_, i) => i);
+      adEvaluatorMemo = searchEvaluators({
+        model,
+        extractor,
+        teacher,
+        seeds: adSeeds,
+        conditions: { labels: adSeeds.map((s) => s % 10) },
+        settings,
+        costProfile: profile,
+        signal: 'fid',
+        reference: ref,
+      })('ddim');
+    }
+    return adEvaluatorMemo;
+  };
 
   // --- searches: evo, random, grid at each target, same budget, resumable
   // the grid walks a strided subset of a space without L = 2 (see paperSearchers)
@@ -329,6 +355,15 @@ async function pixelHeadline() {
         sampler: 'ddim',
         label: 'AutoDiffusion (timestep subsets)',
       });
+    if (variants.includes('autodiffusion-fid'))
+      runs.push({
+        target,
+        name: 'autodiffusion',
+        make: () => [autoDiffusionSearcher(), timestepSubsetSpace(T, subsetSizeForSpeedup(T, target))],
+        sampler: 'ddim',
+        label: `AutoDiffusion (timestep subsets), judged by FID@${adSamples}`,
+        judge: { evaluator: adEvaluator, searchSamples: adSamples, signal: 'fid' },
+      });
     if (variants.includes('latency'))
       runs.push({
         target,
@@ -346,9 +381,11 @@ async function pixelHeadline() {
   const rowsRe = rowsFilter(args.rows);
   const methodOf = (name, label) => label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
   runs.splice(0, runs.length, ...runs.filter((r) => rowsRe === undefined || rowsRe.test(`${methodOf(r.name, r.label)} ≥${r.target}×`)));
-  for (const { target, name, make, sampler, cost, label } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
+  for (const { target, name, make, sampler, cost, label, judge } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
     const [searcher, searchSpace] = await make();
-    const evaluator = evaluatorFor(sampler);
+    const evaluator = judge ? judge.evaluator() : evaluatorFor(sampler);
+    const runSignal = judge?.signal ?? signal;
+    const runSamples = judge?.searchSamples ?? searchSamples;
     const runSettings = settingsFor(sampler);
     const dir = join(
       root,
@@ -357,12 +394,12 @@ async function pixelHeadline() {
         name,
         target,
         trials,
-        searchSamples,
+        searchSamples: runSamples,
         settings: runSettings,
         space: searchSpace.describe(),
         unet: m.unet.sha256,
         ...(cost ? { cost: cost.partialMacs } : {}),
-        ...(signal !== 'rfid' ? { signal } : {}),
+        ...(runSignal !== 'rfid' ? { signal: runSignal } : {}),
       }),
     );
     await mkdir(dir, { recursive: true });
@@ -377,10 +414,10 @@ async function pixelHeadline() {
       batchSize: 4,
       seed: 0,
       store: new FileTrialStore(dir),
-      meta: { searchSamples, settings: runSettings },
+      meta: { searchSamples: runSamples, settings: runSettings },
       onProgress: (p) =>
         log(
-          `  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× ${signal} ${p.best.objective.toFixed(3)}` : ''}`,
+          `  ${label ?? name} ≥${target}×: ${p.evaluated}/${trials}${p.best ? ` best ${p.best.cost.speedup.toFixed(2)}× ${runSignal} ${p.best.objective.toFixed(3)}` : ''}`,
         ),
     });
     // search time: the stored trials' evaluation time (the part this run replays is not re-timed)
@@ -611,7 +648,8 @@ async function pixelHeadline() {
     ['UniPC-k', (r) => /^UniPC-\d+$/.test(r.method)],
     ['GITS-k (DP timestep selection)', (r) => /^GITS-\d+$/.test(r.method)],
     ['GITS-k timesteps + DPM-Solver++', (r) => /^GITS-\d+ \+ DPM/.test(r.method)],
-    ['AutoDiffusion search (same judge and budget)', (r) => r.method.startsWith('AutoDiffusion')],
+    ['AutoDiffusion search (same judge and budget)', (r) => r.method.startsWith('AutoDiffusion') && !r.method.includes('judged by')],
+    ['AutoDiffusion search (its judge, same budget)', (r) => r.method.startsWith('AutoDiffusion') && r.method.includes('judged by')],
   ];
   const summary = families
     .map(([name, pred]) => [name, best(pred)])
@@ -623,6 +661,7 @@ async function pixelHeadline() {
     );
   // the searches' cost: evaluations, the one that found the row's schedule, the best-so-far
   // objective at a few budgets (one search seed per row), the search time next to what it bought
+  const adJudged = out.some((r) => r.method.includes('judged by FID@'));
   function searchCost() {
     const searched = out.filter((r) => r.anytime);
     if (searched.length === 0) return [];
@@ -633,7 +672,7 @@ async function pixelHeadline() {
       '',
       '### Search cost',
       '',
-      `Objective: ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ FID change vs the test set)'} at ${searchSamples} samples, lower is better; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
+      `Objective: ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ FID change vs the test set)'} at ${searchSamples} samples, lower is better${adJudged ? ` (the rows judged by FID@${adSamples}: that FID, vs the test set at ${adSamples} samples)` : ''}; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
       '',
       `| row | evaluations | reached its best at | ${at.map((n) => `best after ${n}`).join(' | ')} | search (s) | wall speed-up | FID change |`,
       `| --- | ---: | ---: | ${at.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
@@ -644,7 +683,7 @@ async function pixelHeadline() {
     ];
   }
   const table = [
-    `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each${args['no-search'] ? ' (none run here)' : ''}, judged by ${signal === 'rfid' ? 'rFID' : '½ rFID + ½ the change of FID vs the test set (rfid-fid)'} at ${searchSamples} samples. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time, which runs from the batch's start; the teacher's samples at the search's N are in the first batch), as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column). GITS-k: the time to record the teacher's trajectory and run the DP.`,
+    `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each${args['no-search'] ? ' (none run here)' : ''}, judged by ${signal === 'rfid' ? 'rFID' : '½ rFID + ½ the change of FID vs the test set (rfid-fid)'} at ${searchSamples} samples${adJudged ? ` (except the AutoDiffusion rows "judged by FID@${adSamples}": AutoDiffusion's published judge, FID vs the test set at ${adSamples} samples, seeds 0…${adSamples - 1}, the same budget)` : ''}. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time, which runs from the batch's start; the teacher's samples at the search's N are in the first batch), as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column). GITS-k: the time to record the teacher's trajectory and run the DP.`,
     '',
     ...(left.length > 0
       ? [
