@@ -76,6 +76,7 @@ import {
   rowsFilter,
   sd,
   searchEvaluators,
+  searchCostTable,
   searchWallSeconds,
 } from './lib-headline.mjs';
 import { cacheKey, cachedFeatures } from './lib-feature-cache.mjs';
@@ -456,28 +457,6 @@ const summary = families
       ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} | ${pm(r.clipChangePct, 2)}% |`
       : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
   });
-// the searches' cost: the best-so-far objective at a few budgets (one search seed per row), the
-// evaluation that found the row's schedule, the search time next to what it bought
-function searchCost() {
-  const searched = out.filter((r) => r.anytime);
-  if (searched.length === 0) return [];
-  const most = Math.max(...searched.map((r) => r.anytime.length));
-  const at = [...new Set([...[10, 25, 50, 100, 200].filter((n) => n < most), most])];
-  const v = (x) => (x === null || x === undefined ? '–' : fmt(x, 3));
-  return [
-    '',
-    '### Search cost',
-    '',
-    `Objective: ${signalLabel} at ${searchSamples} samples, lower is better; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
-    '',
-    `| row | evaluations | reached its best at | ${at.map((n) => `best after ${n}`).join(' | ')} | search (s) | wall speed-up | FID change |`,
-    `| --- | ---: | ---: | ${at.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
-    ...searched.map(
-      (r) =>
-        `| ${r.method} | ${r.anytime.length} | ${r.evaluationsToBest ?? '–'} | ${at.map((n) => v(r.anytime[Math.min(n, r.anytime.length) - 1])).join(' | ')} | ${fmt(r.searchSeconds, 0)} | ${fmt(r.wallSpeedup)} | ${pm(r.fidDegradationPct)}% |`,
-    ),
-  ];
-}
 const table = [
   `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
@@ -504,7 +483,7 @@ const table = [
   '| row | MAC speed-up | FID | baseline | difference |',
   '| --- | ---: | ---: | --- | ---: |',
   ...matched,
-  ...searchCost(),
+  ...searchCostTable(out, `${signalLabel} at ${searchSamples} samples`),
 ].join('\n');
 console.log(table);
 

@@ -86,6 +86,7 @@ import {
   rowsFilter,
   sd,
   searchEvaluators,
+  searchCostTable,
   searchWallSeconds,
 } from './lib-headline.mjs';
 import { BENCHMARKS_MD, shellQuote, writeSection } from './lib-benchmarks-md.mjs';
@@ -300,6 +301,8 @@ async function pixelHeadline() {
     const { costs } = await gitsCosts();
     return [evolutionarySearcher({ seeds: gitsSeeds(costs, { speedup: target, segmentLength: 5 }) }), space];
   };
+  // AutoDiffusion's searcher in its space of k-of-T subsets, k = ⌊T / target⌋
+  const autoDiffusionSearch = (target) => [autoDiffusionSearcher(), timestepSubsetSpace(T, subsetSizeForSpeedup(T, target))];
   const found = [];
   const runs = [];
   for (const target of targets) {
@@ -351,7 +354,7 @@ async function pixelHeadline() {
       runs.push({
         target,
         name: 'autodiffusion',
-        make: () => [autoDiffusionSearcher(), timestepSubsetSpace(T, subsetSizeForSpeedup(T, target))],
+        make: () => autoDiffusionSearch(target),
         sampler: 'ddim',
         label: 'AutoDiffusion (timestep subsets)',
       });
@@ -359,7 +362,7 @@ async function pixelHeadline() {
       runs.push({
         target,
         name: 'autodiffusion',
-        make: () => [autoDiffusionSearcher(), timestepSubsetSpace(T, subsetSizeForSpeedup(T, target))],
+        make: () => autoDiffusionSearch(target),
         sampler: 'ddim',
         label: `AutoDiffusion (timestep subsets), judged by FID@${adSamples}`,
         judge: { evaluator: adEvaluator, searchSamples: adSamples, signal: 'fid' },
@@ -659,29 +662,7 @@ async function pixelHeadline() {
         ? `| ${name} | ${r.method} | ${fmt(r.wallSpeedup)} | ${fmt(r.macSpeedup)} | ${pm(r.fidDegradationPct)}% ± ${fmt(r.fidChangeSdPct)} |`
         : `| ${name} | none under 5% | – | – | – |`,
     );
-  // the searches' cost: evaluations, the one that found the row's schedule, the best-so-far
-  // objective at a few budgets (one search seed per row), the search time next to what it bought
   const adJudged = out.some((r) => r.method.includes('judged by FID@'));
-  function searchCost() {
-    const searched = out.filter((r) => r.anytime);
-    if (searched.length === 0) return [];
-    const most = Math.max(...searched.map((r) => r.anytime.length));
-    const at = [...new Set([...[10, 25, 50, 100, 200].filter((n) => n < most), most])];
-    const v = (x) => (x === null || x === undefined ? '–' : fmt(x, 3));
-    return [
-      '',
-      '### Search cost',
-      '',
-      `Objective: ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ FID change vs the test set)'} at ${searchSamples} samples, lower is better${adJudged ? ` (the rows judged by FID@${adSamples}: that FID, vs the test set at ${adSamples} samples)` : ''}; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
-      '',
-      `| row | evaluations | reached its best at | ${at.map((n) => `best after ${n}`).join(' | ')} | search (s) | wall speed-up | FID change |`,
-      `| --- | ---: | ---: | ${at.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
-      ...searched.map(
-        (r) =>
-          `| ${r.method} | ${r.anytime.length} | ${r.evaluationsToBest ?? '–'} | ${at.map((n) => v(r.anytime[Math.min(n, r.anytime.length) - 1])).join(' | ')} | ${fmt(r.searchSeconds, 0)} | ${fmt(r.wallSpeedup)} | ${pm(r.fidDegradationPct)}% |`,
-      ),
-    ];
-  }
   const table = [
     `Teacher: the embedded model, DDIM ${T} steps (all full), guidance ${guidance}, null mode \`${nullMode}\`, space form \`${args.form}\`. FID against the 10,000 test images at ${fidSamples} samples per row (same seeds for every row); rFID and paired KID against the teacher at ${searchSamples} samples; searches: ${trials} evaluations each${args['no-search'] ? ' (none run here)' : ''}, judged by ${signal === 'rfid' ? 'rFID' : '½ rFID + ½ the change of FID vs the test set (rfid-fid)'} at ${searchSamples} samples${adJudged ? ` (except the AutoDiffusion rows "judged by FID@${adSamples}": AutoDiffusion's published judge, FID vs the test set at ${adSamples} samples, seeds 0…${adSamples - 1}, the same budget)` : ''}. Wall-clock speed-up: time per sample on 32 samples, onnxruntime-node CPU, this run; each row was timed alternately with the teacher, 3 rounds after a warm-up, and the best of each side is compared${teacherBestMs.length > 0 ? ` (the teacher's best ranged from ${Math.min(...teacherBestMs).toFixed(1)} to ${Math.max(...teacherBestMs).toFixed(1)} ms per sample across the rows: the drift that alternating cancels)` : ''}. Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time, which runs from the batch's start; the teacher's samples at the search's N are in the first batch), as recorded when each search ran (the searches may have shared the cores with other bench processes: compare them with each other, not with the wall-clock column). GITS-k: the time to record the teacher's trajectory and run the DP.`,
     '',
@@ -715,7 +696,10 @@ async function pixelHeadline() {
     '| row | MAC speed-up | FID | baseline at that speed-up | difference |',
     '| --- | ---: | ---: | --- | ---: |',
     ...matched,
-    ...searchCost(),
+    ...searchCostTable(
+      out,
+      `${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ FID change vs the test set)'} at ${searchSamples} samples${adJudged ? ` (the rows judged by FID@${adSamples}: that FID, vs the test set at ${adSamples} samples)` : ''}`,
+    ),
   ].join('\n');
   console.log(table);
 

@@ -203,3 +203,31 @@ export function anytimeCurve(trials, target) {
   }
   return { anytime, evaluationsToBest };
 }
+
+/**
+ * The "Search cost" subsection of a headline table: for every row with an anytime curve, the
+ * evaluations, the one that found the row's schedule, the best-so-far objective after 10, 25, 50,
+ * 100, 200 (those below the longest curve) and all evaluations, the search time, the wall speed-up
+ * and the FID change. `objective` is the sentence's description of the objective. Returns the
+ * markdown lines (none when no row was searched).
+ */
+export function searchCostTable(rows, objective) {
+  const searched = rows.filter((r) => r.anytime);
+  if (searched.length === 0) return [];
+  const most = Math.max(...searched.map((r) => r.anytime.length));
+  const at = [...new Set([...[10, 25, 50, 100, 200].filter((n) => n < most), most])];
+  const v = (x) => (x === null || x === undefined ? '–' : fmt(x, 3));
+  return [
+    '',
+    '### Search cost',
+    '',
+    `Objective: ${objective}, lower is better; best so far after n evaluations (one search seed per row; proposals below the target are not evaluated and not counted). Search (s) as in the table above.`,
+    '',
+    `| row | evaluations | reached its best at | ${at.map((n) => `best after ${n}`).join(' | ')} | search (s) | wall speed-up | FID change |`,
+    `| --- | ---: | ---: | ${at.map(() => '---:').join(' | ')} | ---: | ---: | ---: |`,
+    ...searched.map(
+      (r) =>
+        `| ${r.method} | ${r.anytime.length} | ${r.evaluationsToBest ?? '–'} | ${at.map((n) => v(r.anytime[Math.min(n, r.anytime.length) - 1])).join(' | ')} | ${fmt(r.searchSeconds, 0)} | ${fmt(r.wallSpeedup)} | ${pm(r.fidDegradationPct)}% |`,
+    ),
+  ];
+}
