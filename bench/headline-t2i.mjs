@@ -13,7 +13,8 @@
 //   npm run bench:headline -- --model fashion-sd [--fid-samples 5000] [--search-samples 64]
 //        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
 //        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME] [--form free|open]
-//        [--fill-only] [--quick] [--signal rfid|rfid-fid] [--cost macs|latency] [--write]
+//        [--fill-only] [--quick] [--signal rfid|rfid-fid] [--cost macs|latency]
+//        [--latency-steps 10] [--write]
 //
 // --signal: the searches' objective, rfid (the default of the tables so far, the paper's) or
 // rfid-fid (½ rFID + ½ the change of FID vs the test set at the search's N, on the same seeds and
@@ -21,10 +22,11 @@
 //
 // --cost latency: the searches' speed-up constraint counts measured step latencies instead of MACs
 // (partial steps of this small latent UNet cost more time than their MACs say). The profile is
-// measured once on the whole pipeline (T = 10 schedules, 32 samples, best of 3): a full step is
-// t(F×10) − t(F N×9) over 9, partial branch b is t(F Pb×9) − t(F N×9) over 9 (the text encoder, the
-// VAE and the first step cancel out); it is kept in bench/.cache so that a resumed search sees
-// the same constraint. The MAC speed-up column still counts MACs.
+// measured once on the whole pipeline (T = --latency-steps schedules, default 10, 32 samples,
+// best of 3): a full step is t(F×T) − t(F N×(T−1)) over T − 1, partial branch b is
+// t(F Pb×(T−1)) − t(F N×(T−1)) over T − 1 (the text encoder, the VAE and the first step cancel
+// out); it is kept in bench/.cache (one file per T) so that a resumed search sees the same
+// constraint. The MAC speed-up column still counts MACs.
 //
 // --gits K,… adds GITS-k rows for each k (peer baseline: the teacher's DDIM trajectory on the
 // search's seeds and prompts gives the one-jump cost matrix, an exact DP picks k of the 50 steps),
@@ -107,6 +109,7 @@ const { values: args } = parseArgs({
     name: { type: 'string' },
     signal: { type: 'string', default: 'rfid' },
     cost: { type: 'string', default: 'macs' },
+    'latency-steps': { type: 'string', default: '10' },
   },
 });
 if (args.model !== 'fashion-sd') throw new Error(`bench/headline-t2i.mjs --model "${args.model}": expected fashion-sd`);
@@ -121,6 +124,9 @@ const threads = Number(args.threads ?? cpus().length);
 const signal = args.signal;
 if (!['rfid', 'rfid-fid'].includes(signal)) throw new Error(`--signal "${signal}": expected rfid or rfid-fid`);
 if (!['macs', 'latency'].includes(args.cost)) throw new Error(`--cost "${args.cost}": expected macs or latency`);
+const latencySteps = Number(args['latency-steps']);
+if (!Number.isInteger(latencySteps) || latencySteps < 2 || latencySteps > 1000)
+  throw new Error(`--latency-steps "${args['latency-steps']}": expected an integer in [2, 1000]`);
 const signalLabel = signal === 'rfid' ? 'rFID' : 'rfid-fid';
 const section = quick
   ? 'headline-fashion-sd-quick'
@@ -154,7 +160,7 @@ const rowFilter = rowsFilter(args.rows);
 
 // --cost latency: the searches' cost profile from measured step latencies (see the header)
 async function latencyProfile() {
-  const file = join(root, `latency-profile-fashion-sd-${m.unet.sha256.slice(0, 16)}.json`);
+  const file = join(root, `latency-profile-fashion-sd-${m.unet.sha256.slice(0, 16)}${latencySteps === 10 ? '' : `-T${latencySteps}`}.json`);
   try {
     return JSON.parse(await readFile(file, 'utf8'));
   } catch {
@@ -168,15 +174,23 @@ async function latencyProfile() {
       }
       return best;
     };
-    const base = await perSample(`F${' N'.repeat(9)}`);
-    const full = ((await perSample(`F${' F'.repeat(9)}`)) - base) / 9;
+    const rest = latencySteps - 1;
+    const base = await perSample(`F${' N'.repeat(rest)}`);
+    const full = ((await perSample(`F${' F'.repeat(rest)}`)) - base) / rest;
     const partialMacs = [];
     for (let b = 0; b < model.branches; b++)
       // clamped into (0, 1]: a profile's partial steps cost at most a full step
       partialMacs.push(
-        Math.min(1, Math.max(0.01, Math.round((((await perSample(`F${` P${b}`.repeat(9)}`)) - base) / 9 / full) * 100) / 100)),
+        Math.min(1, Math.max(0.01, Math.round((((await perSample(`F${` P${b}`.repeat(rest)}`)) - base) / rest / full) * 100) / 100)),
       );
-    const p = { fullMacs: 1, partialMacs, fullMs: Math.round(full * 100) / 100, measured: new Date().toISOString(), threads };
+    const p = {
+      fullMacs: 1,
+      partialMacs,
+      steps: latencySteps,
+      fullMs: Math.round(full * 100) / 100,
+      measured: new Date().toISOString(),
+      threads,
+    };
     await mkdir(root, { recursive: true });
     await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
     await rename(`${file}.tmp`, file);
@@ -505,7 +519,7 @@ const summary = families
       : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
   });
 const table = [
-  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}.${args.cost === 'latency' ? ` Latency cost (--cost latency): the searches' target counts measured step latencies, not MACs: a partial step on branch 0 / 1 / 2 costs ${searchProfile.partialMacs.join(' / ')} of a full step (${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')} in MACs), from T = 10 schedules on the whole pipeline at ${searchProfile.threads} thread(s), ${searchProfile.measured.slice(0, 10)}; the MAC speed-up column still counts MACs.` : ''} Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
+  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}.${args.cost === 'latency' ? ` Latency cost (--cost latency): the searches' target counts measured step latencies, not MACs: a partial step on branch 0 / 1 / 2 costs ${searchProfile.partialMacs.join(' / ')} of a full step (${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')} in MACs), from T = ${searchProfile.steps ?? 10} schedules on the whole pipeline at ${searchProfile.threads} thread(s), ${searchProfile.measured.slice(0, 10)}; the MAC speed-up column still counts MACs.` : ''} Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
   `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, 3 rounds after a warm-up, best of each side. "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
   '',
