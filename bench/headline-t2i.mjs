@@ -14,7 +14,7 @@
 //        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
 //        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME] [--form free|open]
 //        [--fill-only] [--quick] [--signal rfid|rfid-fid] [--cost macs|latency]
-//        [--latency-steps 10] [--write]
+//        [--latency-steps 10] [--wall-rounds 3] [--write]
 //
 // --signal: the searches' objective, rfid (the default of the tables so far, the paper's) or
 // rfid-fid (½ rFID + ½ the change of FID vs the test set at the search's N, on the same seeds and
@@ -110,6 +110,7 @@ const { values: args } = parseArgs({
     signal: { type: 'string', default: 'rfid' },
     cost: { type: 'string', default: 'macs' },
     'latency-steps': { type: 'string', default: '10' },
+    'wall-rounds': { type: 'string', default: '3' },
   },
 });
 if (args.model !== 'fashion-sd') throw new Error(`bench/headline-t2i.mjs --model "${args.model}": expected fashion-sd`);
@@ -127,6 +128,9 @@ if (!['macs', 'latency'].includes(args.cost)) throw new Error(`--cost "${args.co
 const latencySteps = Number(args['latency-steps']);
 if (!Number.isInteger(latencySteps) || latencySteps < 2 || latencySteps > 1000)
   throw new Error(`--latency-steps "${args['latency-steps']}": expected an integer in [2, 1000]`);
+const wallRounds = Number(args['wall-rounds']);
+if (!Number.isInteger(wallRounds) || wallRounds < 1 || wallRounds > 100)
+  throw new Error(`--wall-rounds "${args['wall-rounds']}": expected an integer in [1, 100]`);
 const signalLabel = signal === 'rfid' ? 'rFID' : 'rfid-fid';
 const section = quick
   ? 'headline-fashion-sd-quick'
@@ -383,6 +387,7 @@ const measureWall = async (schedule, sampler) => {
   } = await alternatingBest(
     () => timeOnce(schedule, sampler),
     () => timeOnce(teacher, 'ddim'),
+    wallRounds,
   );
   return { speedup, msPerImage: row.total, fixedMs: row.fixed, teacherMs: t.total };
 };
@@ -521,7 +526,7 @@ const summary = families
 const table = [
   `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}.${args.cost === 'latency' ? ` Latency cost (--cost latency): the searches' target counts measured step latencies, not MACs: a partial step on branch 0 / 1 / 2 costs ${searchProfile.partialMacs.join(' / ')} of a full step (${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')} in MACs), from T = ${searchProfile.steps ?? 10} schedules on the whole pipeline at ${searchProfile.threads} thread(s), ${searchProfile.measured.slice(0, 10)}; the MAC speed-up column still counts MACs.` : ''} Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
-  `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, 3 rounds after a warm-up, best of each side. "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
+  `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, ${wallRounds} rounds after a warm-up, best of each side (the teacher row's own ms: best of 3 at the end). "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
   '',
   ...(left.length > 0 ? [`Rows: those matching \`${args.rows}\`. Not measured in this run: ${left.join(', ')}.`, ''] : []),
   '| method | sampler | MAC speed-up | wall speed-up | ms / image | text + VAE ms | FID | FID change | CLIP | CLIP change | class acc. | brightness acc. | size acc. | rFID | search (s) | schedule |',
