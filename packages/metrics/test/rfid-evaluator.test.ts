@@ -131,6 +131,17 @@ describe('createRfidEvaluator', () => {
     expect(ts.features).toEqual(tf);
   });
 
+  it("counts the profile's fixedMacs in macs and speed-up, and names a branch the profile lacks", async () => {
+    const ev = createRfidEvaluator(base({ generate: fakeGenerate(), costProfile: { fullMacs: 100, partialMacs: [40], fixedMacs: 100 } }));
+    const [r] = await ev.evaluate([fast]);
+    if (!r?.ok) throw new Error('expected a result');
+    expect(r.metrics).toMatchObject({ macs: 300, speedup: 500 / 300 });
+    const bad = createRfidEvaluator(base({ generate: fakeGenerate(), costProfile: { fullMacs: 100, partialMacs: [] } }));
+    const [b] = await bad.evaluate([partial]);
+    expect(b?.ok).toBe(false);
+    expect(b?.ok === false && b.reason).toMatch(/uses cache branch 0.*valid: none/);
+  });
+
   it('with reference statistics, reports the distances of the candidate and the teacher to them', async () => {
     // "real data": the teacher's images of other seeds
     const gen = fakeGenerate();

@@ -13,6 +13,13 @@ export interface CostProfile {
   readonly fullMacs: number;
   /** MACs of one partial step for each cache branch b (index = b); each in (0, fullMacs]. */
   readonly partialMacs: readonly number[];
+  /**
+   * MACs per sample outside the denoising steps, the same for every schedule: e.g. a text encoder
+   * and a VAE decoder. Counted in {@link ScheduleCost.macs} and on both sides of
+   * {@link ScheduleCost.speedup}, so the speed-up is the whole pipeline's. Default 0: the speed-up
+   * of the denoising loop alone.
+   */
+  readonly fixedMacs?: number;
 }
 
 /**
@@ -21,9 +28,9 @@ export interface CostProfile {
  * @public
  */
 export interface ScheduleCost {
-  /** Total MACs per sample. */
+  /** Total MACs per sample: the steps' plus the profile's `fixedMacs`. */
   readonly macs: number;
-  /** MACs of the all-full schedule of the same T divided by `macs`. */
+  /** MACs of the all-full schedule of the same T (plus `fixedMacs`) divided by `macs`. */
   readonly speedup: number;
   /** Number of full, partial and null steps. */
   readonly counts: {
@@ -48,7 +55,7 @@ export function validateCostProfile(profile: CostProfile): CostProfile {
   if (typeof profile !== 'object' || profile === null) {
     throw new ScheduleError('invalid-cost-profile', `Expected a cost profile { fullMacs, partialMacs }, got ${String(profile)}.`);
   }
-  const { fullMacs, partialMacs } = profile;
+  const { fullMacs, partialMacs, fixedMacs } = profile;
   if (typeof fullMacs !== 'number' || !Number.isFinite(fullMacs) || fullMacs <= 0) {
     throw new ScheduleError('invalid-cost-profile', `Invalid fullMacs ${String(fullMacs)}: expected a finite number > 0.`);
   }
@@ -66,7 +73,17 @@ export function validateCostProfile(profile: CostProfile): CostProfile {
       );
     }
   });
-  return Object.freeze({ fullMacs, partialMacs: Object.freeze([...partialMacs]) });
+  if (fixedMacs !== undefined && (typeof fixedMacs !== 'number' || !Number.isFinite(fixedMacs) || fixedMacs < 0)) {
+    throw new ScheduleError(
+      'invalid-cost-profile',
+      `Invalid fixedMacs ${String(fixedMacs)}: expected a finite number >= 0 (or no fixedMacs).`,
+    );
+  }
+  return Object.freeze({
+    fullMacs,
+    partialMacs: Object.freeze([...partialMacs]),
+    ...(fixedMacs !== undefined ? { fixedMacs } : {}),
+  });
 }
 
 /**
@@ -81,13 +98,17 @@ export function validateCostProfile(profile: CostProfile): CostProfile {
  * ```ts
  * scheduleCost('F P0 N | F P0 N', { fullMacs: 100, partialMacs: [25] });
  * // { macs: 250, speedup: 2.4, counts: { full: 2, partial: 2, null: 2 } }
+ * // the whole pipeline: 50 MACs per sample outside the steps
+ * scheduleCost('F P0 N | F P0 N', { fullMacs: 100, partialMacs: [25], fixedMacs: 50 });
+ * // { macs: 300, speedup: 650 / 300, counts: … }
  * ```
  * @public
  */
 export function scheduleCost(schedule: Schedule | string, profile: CostProfile): ScheduleCost {
   const p = validateCostProfile(profile);
   const s = toSchedule(schedule, { branches: p.partialMacs.length });
-  let macs = 0;
+  const fixed = p.fixedMacs ?? 0;
+  let macs = fixed;
   let full = 0;
   let partial = 0;
   let nulls = 0;
@@ -106,7 +127,7 @@ export function scheduleCost(schedule: Schedule | string, profile: CostProfile):
   }
   return Object.freeze({
     macs,
-    speedup: (t * p.fullMacs) / macs,
+    speedup: (t * p.fullMacs + fixed) / macs,
     counts: Object.freeze({ full, partial, null: nulls }),
   });
 }

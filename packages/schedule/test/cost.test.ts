@@ -43,6 +43,30 @@ describe('scheduleCost', () => {
     expect(e?.code).toBe('branch-out-of-range');
   });
 
+  it('fixedMacs counts the same per-sample cost on both sides of the speed-up', () => {
+    const c = scheduleCost('F P0 N | F P2 N', { ...profile, fixedMacs: 60 });
+    expect(c.macs).toBe(300 + 60);
+    expect(c.speedup).toBeCloseTo((600 + 60) / 360, 12);
+    expect(scheduleCost(fullSchedule(50), { ...profile, fixedMacs: 1e6 }).speedup).toBe(1);
+    expect(() => scheduleCost('F', { ...profile, fixedMacs: -1 })).toThrow(/fixedMacs -1: expected a finite number >= 0/);
+    expect(() => scheduleCost('F', { ...profile, fixedMacs: Number.NaN })).toThrow(/fixedMacs NaN/);
+  });
+
+  fcTest.prop([arbSchedule({ branches: 3 }), arbCostProfile(3), fc.double({ min: 0, max: 1e4, noNaN: true })])(
+    'fixedMacs pulls the speed-up toward 1 and matches the whole-pipeline ratio',
+    (s, prof, fixed) => {
+      const loop = scheduleCost(s, prof);
+      const whole = scheduleCost(s, { ...prof, fixedMacs: fixed });
+      const T = scheduleSteps(s).length;
+      // independent reference: teacher pipeline MACs over candidate pipeline MACs
+      expect(whole.speedup).toBeCloseTo((T * prof.fullMacs + fixed) / (loop.macs + fixed), 9);
+      expect(Math.abs(whole.macs - (loop.macs + fixed))).toBeLessThanOrEqual(1e-12 * (loop.macs + fixed));
+      expect(whole.speedup).toBeGreaterThanOrEqual(1 - 1e-12);
+      expect(whole.speedup).toBeLessThanOrEqual(loop.speedup * (1 + 1e-12));
+      expect(scheduleCost(s, { ...prof, fixedMacs: 0 })).toEqual(loop);
+    },
+  );
+
   const cheaper = (st: Step): Step[] =>
     st.kind === 'full'
       ? [nullStep(), ...[0, 1, 2].map((b) => partialStep(b))]

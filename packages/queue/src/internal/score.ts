@@ -1,5 +1,5 @@
 import { type FeatureStats, type FrechetRoute, frechetDistance, kernelInceptionDistance } from '@flexiffusion/metrics';
-import type { CostProfile, EvaluationResult, Schedule } from '@flexiffusion/schedule';
+import { type CostProfile, type EvaluationResult, type Schedule, ScheduleError, scheduleCost } from '@flexiffusion/schedule';
 import { QueueError } from '../errors.js';
 import type { JobTimings } from '../result.js';
 import { describe } from './describe.js';
@@ -86,27 +86,19 @@ export function resolveScoreSettings(
   return { route, kid, paired: o.paired !== false, dataRange, maxPsnrDb, costProfile: o.costProfile, reference };
 }
 
-/** MACs and speed-up over all-full of the same length: metrics' cost of a schedule, summed in the same order. @internal */
+/**
+ * MACs (the profile's `fixedMacs` included) and speed-up over all-full of the same length: the
+ * schedule package's `scheduleCost`, as the local rFID evaluator reports them, with its errors as
+ * queue errors. @internal
+ */
 export function costOf(schedule: Schedule, p: CostProfile): { macs: number; speedup: number } {
-  let macs = 0;
-  let t = 0;
-  for (const seg of schedule.segments) {
-    for (const st of seg) {
-      t++;
-      if (st.kind === 'full') macs += p.fullMacs;
-      else if (st.kind === 'partial') {
-        const m = p.partialMacs[st.branch];
-        if (m === undefined) {
-          throw new QueueError(
-            'invalid-option',
-            `The schedule uses cache branch ${st.branch} but the cost profile has ${p.partialMacs.length} branch costs (valid: 0..${p.partialMacs.length - 1}).`,
-          );
-        }
-        macs += m;
-      }
-    }
+  try {
+    const { macs, speedup } = scheduleCost(schedule, p);
+    return { macs, speedup };
+  } catch (e) {
+    if (!(e instanceof ScheduleError)) throw e;
+    throw new QueueError('invalid-option', `Invalid costProfile for this schedule: ${e.message}`, { cause: e });
   }
-  return { macs, speedup: macs === 0 ? Number.POSITIVE_INFINITY : (t * p.fullMacs) / macs };
 }
 
 /** The teacher's distance to the reference, once per teacher statistics. */
