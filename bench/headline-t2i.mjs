@@ -13,7 +13,7 @@
 //   npm run bench:headline -- --model fashion-sd [--fid-samples 5000] [--search-samples 64]
 //        [--trials 40] [--targets 3,4,5] [--ks 17,12,10] [--search-samplers dpmpp-2m,unipc]
 //        [--threads N] [--rows REGEX] [--gits 15,12] [--name NAME] [--form free|open]
-//        [--fill-only] [--quick] [--signal rfid|rfid-fid] [--cost macs|latency]
+//        [--fill-only] [--quick] [--signal rfid|rfid-fid] [--cost macs|latency|pipeline]
 //        [--latency-steps 10] [--wall-rounds 3] [--write]
 //
 // --signal: the searches' objective, rfid (the default of the tables so far, the paper's) or
@@ -27,6 +27,10 @@
 // t(F Pb×(T−1)) − t(F N×(T−1)) over T − 1 (the text encoder, the VAE and the first step cancel
 // out); it is kept in bench/.cache (one file per T) so that a resumed search sees the same
 // constraint. The MAC speed-up column still counts MACs.
+// --cost pipeline: the same profile plus its fixed part, the time per sample outside the steps
+// (text encoder, VAE decoder: t(F N×(T−1)) minus one full step, in full steps) as the cost
+// profile's `fixedMacs`, so the searches' target is the whole pipeline's wall speed-up, the
+// quantity the wall column measures.
 //
 // --gits K,… adds GITS-k rows for each k (peer baseline: the teacher's DDIM trajectory on the
 // search's seeds and prompts gives the one-jump cost matrix, an exact DP picks k of the 50 steps),
@@ -124,7 +128,8 @@ const ks = (args.ks ?? (quick ? '10' : '17,12,10')).split(',').map(Number);
 const threads = Number(args.threads ?? cpus().length);
 const signal = args.signal;
 if (!['rfid', 'rfid-fid'].includes(signal)) throw new Error(`--signal "${signal}": expected rfid or rfid-fid`);
-if (!['macs', 'latency'].includes(args.cost)) throw new Error(`--cost "${args.cost}": expected macs or latency`);
+if (!['macs', 'latency', 'pipeline'].includes(args.cost)) throw new Error(`--cost "${args.cost}": expected macs, latency or pipeline`);
+const latencyCost = args.cost !== 'macs';
 const latencySteps = Number(args['latency-steps']);
 if (!Number.isInteger(latencySteps) || latencySteps < 2 || latencySteps > 1000)
   throw new Error(`--latency-steps "${args['latency-steps']}": expected an integer in [2, 1000]`);
@@ -166,8 +171,11 @@ const rowFilter = rowsFilter(args.rows);
 async function latencyProfile() {
   const file = join(root, `latency-profile-fashion-sd-${m.unet.sha256.slice(0, 16)}${latencySteps === 10 ? '' : `-T${latencySteps}`}.json`);
   try {
-    return JSON.parse(await readFile(file, 'utf8'));
-  } catch {
+    const p = JSON.parse(await readFile(file, 'utf8'));
+    // profiles written before --cost pipeline lack the fixed part: measure again for it
+    if (args.cost !== 'pipeline' || p.fixedMacs !== undefined) return p;
+  } catch {}
+  {
     const ids = Array.from({ length: 32 }, (_, i) => i);
     const perSample = async (text) => {
       let best = Number.POSITIVE_INFINITY;
@@ -187,9 +195,12 @@ async function latencyProfile() {
       partialMacs.push(
         Math.min(1, Math.max(0.01, Math.round((((await perSample(`F${` P${b}`.repeat(rest)}`)) - base) / rest / full) * 100) / 100)),
       );
+    // the fixed part: everything but the steps (text encoder, VAE), in full steps
+    const fixedMacs = Math.max(0, Math.round(((base - full) / full) * 100) / 100);
     const p = {
       fullMacs: 1,
       partialMacs,
+      fixedMacs,
       steps: latencySteps,
       fullMs: Math.round(full * 100) / 100,
       measured: new Date().toISOString(),
@@ -201,10 +212,16 @@ async function latencyProfile() {
     return p;
   }
 }
-const searchProfile = args.cost === 'latency' ? await latencyProfile() : profile;
-if (args.cost === 'latency')
+// --cost latency: the steps only (a profile file's fixed part left out, so that its searches keep
+// their cache keys); --cost pipeline: with the fixed part
+const searchProfile = await (async () => {
+  if (!latencyCost) return profile;
+  const { fixedMacs, ...steps } = await latencyProfile();
+  return args.cost === 'pipeline' ? { ...steps, fixedMacs } : steps;
+})();
+if (latencyCost)
   log(
-    `latency cost profile: partial steps cost ${searchProfile.partialMacs.join(' / ')} of a full step (MACs: ${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')})`,
+    `latency cost profile: partial steps cost ${searchProfile.partialMacs.join(' / ')} of a full step (MACs: ${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')})${args.cost === 'pipeline' ? `, text encoder + VAE ${searchProfile.fixedMacs} full steps` : ''}`,
   );
 
 // --- searches: the free form with the --search-samplers candidates (the teacher stays
@@ -247,7 +264,7 @@ for (const target of targets) {
       throw new Error(`--search-samplers entry "${sampler}": expected ${Object.keys(samplerLabel).join(', ')}`);
     const label = `${
       open ? `Flexiffusion, 'open' form from GITS + ${samplerLabel[sampler]}` : `Flexiffusion, 'free' form + ${samplerLabel[sampler]}`
-    }${args.cost === 'latency' ? ', latency cost' : ''}`;
+    }${args.cost === 'latency' ? ', latency cost' : args.cost === 'pipeline' ? ', pipeline latency cost' : ''}`;
     // --rows: only the searches whose rows are measured
     if (rowFilter && !rowFilter.test(`${label} ≥${target}×`)) continue;
     const runSettings = settingsFor(sampler);
@@ -262,7 +279,7 @@ for (const target of targets) {
         space: space.describe(),
         unet: m.unet.sha256,
         ...(signal !== 'rfid' ? { signal } : {}),
-        ...(args.cost === 'latency' ? { cost: searchProfile } : {}),
+        ...(latencyCost ? { cost: searchProfile } : {}),
       }),
     );
     await mkdir(dir, { recursive: true });
@@ -524,7 +541,7 @@ const summary = families
       : `| ${name} | none under 5% FID and within 1% CLIP | – | – | – | – |`;
   });
 const table = [
-  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}.${args.cost === 'latency' ? ` Latency cost (--cost latency): the searches' target counts measured step latencies, not MACs: a partial step on branch 0 / 1 / 2 costs ${searchProfile.partialMacs.join(' / ')} of a full step (${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')} in MACs), from T = ${searchProfile.steps ?? 10} schedules on the whole pipeline at ${searchProfile.threads} thread(s), ${searchProfile.measured.slice(0, 10)}; the MAC speed-up column still counts MACs.` : ''} Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
+  `Teacher: @flexiffusion/model-fashion-sd (latent UNet, text encoder, VAE), DDIM ${T} steps (all full), guidance ${guidance}, null mode \`skip\`. Sample i: seed i and prompt i mod ${prompts.length} of the model's default prompt set (every class × dark/light × small/large). FID: decoded samples against the 10,000 test images in the fashion feature network's space, ${fidSamples} samples per row (the same seeds and prompts for every row). CLIP: the model's judge CLIP, mean score of each sample with its prompt. Class accuracy: the feature network's argmax is the prompt's class; brightness and size: the model's attribute rules. rFID: against the teacher at ${searchSamples} samples. Searches: ${trials} evaluations each at ${signal === 'rfid' ? 'rFID' : 'rfid-fid (½ rFID + ½ the change of FID vs the test set, on the same seeds and prompts)'}@${searchSamples}, ${open ? 'the open form (full steps at any timestep, partial steps anywhere after the first; segments of 5 as genes) seeded with GITS-k for the three k nearest below 50 / target' : 'the free form (segments of 2, 5, 10)'}, candidates with the named sampler, the teacher DDIM-${T}.${latencyCost ? ` Latency cost (--cost ${args.cost}): the searches' target counts measured ${args.cost === 'pipeline' ? 'whole-pipeline latencies' : 'step latencies'}, not MACs: a partial step on branch 0 / 1 / 2 costs ${searchProfile.partialMacs.join(' / ')} of a full step (${profile.partialMacs.map((x) => (x / profile.fullMacs).toFixed(2)).join(' / ')} in MACs)${args.cost === 'pipeline' ? `, and the text encoder plus the VAE decoder cost ${searchProfile.fixedMacs} full steps per sample on both sides of the speed-up (the cost profile's fixedMacs)` : ''}, from T = ${searchProfile.steps ?? 10} schedules on the whole pipeline at ${searchProfile.threads} thread(s), ${searchProfile.measured.slice(0, 10)}; the MAC speed-up column still counts MACs.` : ''} Search (s): the searches' evaluation wall time from their stored trials (the sum over the batches of 4 of each batch's longest trial time); GITS-k (peer baseline, with --gits): the teacher's DDIM trajectory on the search's ${searchSamples} seeds and prompts gives GITS's one-jump cost matrix, an exact DP picks k of the ${T} steps; its search (s) is that recording and DP.`,
   '',
   `Wall-clock: ms per image on 32 samples (CFG batch 64), the whole pipeline (text encoder, denoising loop, VAE decoder), onnxruntime-node CPU, ${threads} thread(s), this run; each row timed alternately with the teacher, ${wallRounds} rounds after a warm-up, best of each side (the teacher row's own ms: best of 3 at the end). "text + VAE": the part of that time outside the denoising loop (from the progress events). FID and CLIP change: vs the teacher, ± one standard deviation of the paired bootstrap over the seeds (${B} replicates).`,
   '',
