@@ -12,6 +12,14 @@ import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../int
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
+import {
+  COST_NAMES,
+  describeLatencyProfile,
+  measureLatencyProfile,
+  saveLatencyProfile,
+  searchLatencyProfile,
+  type LatencyProfile,
+} from '../internal/latency-profile.js';
 import { gitsTeacher, onceGits, openSeeds } from '../internal/gits.js';
 import { onInterrupt } from '../internal/interrupt.js';
 import { acquireLock, checkUnlocked } from '../internal/lock.js';
@@ -38,7 +46,18 @@ const SEARCHERS: Readonly<Record<SearcherName, (seeds: readonly Schedule[]) => S
 export const searchSpec = {
   ...modelOptions,
   searcher: choice(SEARCHER_NAMES, { default: 'evo', help: 'search strategy' }),
-  speedup: num({ default: 2, min: 1, max: 1000, help: 'minimum MAC speed-up over the teacher' }),
+  speedup: num({
+    default: 2,
+    min: 1,
+    max: 1000,
+    help: 'minimum speed-up over the teacher (in MACs; with --cost latency, measured wall-clock of the whole pipeline)',
+  }),
+  cost: choice(COST_NAMES, {
+    default: 'macs',
+    help:
+      "what --speedup counts: macs (the model's MAC profile, the denoising network only) or latency (step latencies " +
+      'measured here before the search, the text encoder and VAE included; kept in OUT/cost-profile.json for --resume)',
+  }),
   trials: int({ default: 40, min: 1, max: 100000, help: 'evaluations (complete or failed trials)' }),
   metric: choice(METRIC_NAMES, {
     defaultText: 'rfid-fid when the model has its own featureNetwork and referenceStats (and no --features), else rfid',
@@ -136,6 +155,12 @@ async function newSettings(values: SearchValues): Promise<SearchSettings> {
       `flexi search: --searcher autodiffusion searches timestep subsets (the skipped steps are not run): it needs --null-mode skip, not "${values['null-mode']}".`,
     );
   }
+  if (values.searcher === 'autodiffusion' && values.cost === 'latency') {
+    throw new CliError(
+      'bad-option',
+      `flexi search: --searcher autodiffusion keeps k = T / --speedup of the steps (a count of full steps, the MAC cost): it needs --cost macs, not "latency".`,
+    );
+  }
   const T = values['teacher-steps'];
   const teacherSampler = values['teacher-sampler'];
   const conditioning = await readPromptOptions('search', values);
@@ -162,6 +187,7 @@ async function newSettings(values: SearchValues): Promise<SearchSettings> {
     ...(values.width !== undefined ? { width: values.width } : {}),
     ...(features ? { features: { file: features, sha256: fileSha('features', values.features!), preset: values['features-preset'] } } : {}),
     ...(values.clip !== undefined ? { clip: resolve(values.clip) } : {}),
+    ...(values.cost === 'latency' ? { cost: 'latency' as const } : {}),
   };
 }
 
@@ -311,6 +337,25 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       });
     }
     const searchSignal = queued ? queued.signal(signal) : signal;
+    // --cost latency: the folder's profile, or one measured now on the local generators
+    let latency: { profile: LatencyProfile; measured: boolean } | undefined;
+    if (settings.cost === 'latency') {
+      const n = Math.min(settings.genBatch, setup.seeds.length);
+      latency = await searchLatencyProfile(out, finishedTrials(out) > 0, async () => {
+        const bar = createProgressBar({ label: `latency profile (${n} samples)`, total: (2 + model.branches) * 3 + 1 });
+        const p = await measureLatencyProfile(setup!.pool, {
+          seeds: setup!.seeds.slice(0, n),
+          conditioning: setup!.conditioning,
+          branches: model.branches,
+          signal,
+          onProgress: (done) => bar.update(done),
+        });
+        bar.done();
+        return p;
+      });
+      console.error(`cost: ${describeLatencyProfile(latency.profile)}${latency.measured ? '' : ' (from the folder)'}`);
+    }
+    const costProfile = latency?.profile ?? model.costProfile;
     // everything is checked: only now is the folder created and written
     before = existsSync(out) ? new Set(readdirSync(out)) : undefined;
     await mkdir(out, { recursive: true });
@@ -319,6 +364,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     createdAnything = true;
     await writeJson(settingsPath, settings);
     await writeJson(join(out, 'run.json'), { trials: trialsBudget });
+    if (latency?.measured) await saveLatencyProfile(out, latency.profile);
     const label = OBJECTIVE_LABELS[metric];
     console.error(
       `searching ${space.size()} schedules (T=${settings.teacherSteps}, ` +
@@ -361,7 +407,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       space,
       searcher: SEARCHERS[settings.searcher](seeds),
       evaluator,
-      costProfile: model.costProfile,
+      costProfile,
       trials: trialsBudget,
       minSpeedup: settings.speedup,
       batchSize: settings.batchSize,
@@ -383,7 +429,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     const baselines = await evaluateBaselines({
       settings,
       branches: model.branches,
-      costProfile: model.costProfile,
+      costProfile,
       evaluator,
       out,
       which: values.baselines,
@@ -396,7 +442,7 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       const psnr = result.best.metrics?.['psnr'];
       console.log(`best schedule: ${result.best.schedule}`);
       console.log(
-        `  ${result.best.cost.speedup.toFixed(2)}x fewer MACs than the ${settings.teacherSteps}-step teacher, ` +
+        `  ${result.best.cost.speedup.toFixed(2)}x ${latency ? 'faster (measured latency, whole pipeline)' : 'fewer MACs'} than the ${settings.teacherSteps}-step teacher, ` +
           `${label} ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${psnr?.toFixed(2) ?? '–'} dB`,
       );
     } else console.log(`no schedule reached ${settings.speedup}x (stopped: ${result.stopReason})`);

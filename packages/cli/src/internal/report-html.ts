@@ -32,6 +32,8 @@ export interface ReportData {
   readonly objectiveLabel?: string;
   /** The prompts the samples cycle through (text-to-image models); shown as text, escaped. */
   readonly prompts?: readonly string[];
+  /** What the speed-ups count: `MACs` (the default) or `measured latency`. */
+  readonly costLabel?: string;
 }
 
 /** Escape text for HTML content and attribute values. */
@@ -107,7 +109,9 @@ export function paretoSvg(data: ReportData): string {
     `<line x1="${m.l}" x2="${W - m.r}" y1="${H - m.b}" y2="${H - m.b}" stroke="#333"/>` +
       `<line x1="${m.l}" x2="${m.l}" y1="${m.t}" y2="${H - m.b}" stroke="#333"/>`,
   );
-  parts.push(`<text x="${(W + m.l) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">speed-up (MACs, × over the teacher)</text>`);
+  parts.push(
+    `<text x="${(W + m.l) / 2}" y="${H - 10}" text-anchor="middle" font-size="12">speed-up (${escapeHtml(data.costLabel ?? 'MACs')}, × over the teacher)</text>`,
+  );
   parts.push(
     `<text transform="translate(16 ${(H - m.b) / 2}) rotate(-90)" text-anchor="middle" font-size="12">` +
       `${label} (lower is better)</text>`,
@@ -229,7 +233,7 @@ export function renderReport(data: ReportData): string {
     `Trials: ${counts.complete} complete, ${counts.failed} failed, ${counts.pruned} pruned (never evaluated).</p>`;
   const bestP = data.best
     ? `<p id="best">Best schedule at ≥ ${data.minSpeedup}×: ${code(data.best.schedule)} — ` +
-      `${data.best.cost.speedup.toFixed(2)}× fewer MACs, ${objective} ${fmt(data.best.objective)}.</p>`
+      `${data.best.cost.speedup.toFixed(2)}× ${data.costLabel === undefined || data.costLabel === 'MACs' ? 'fewer MACs' : `faster (${escapeHtml(data.costLabel)})`}, ${objective} ${fmt(data.best.objective)}.</p>`
     : `<p id="best">No complete trial reached the ${data.minSpeedup}× target.</p>`;
   const baselinesSection = data.baselines.length
     ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>${objective}</th></tr>${baseRows}</table>`

@@ -7,6 +7,7 @@ import { CliError } from './args.js';
 import { sampleConditioning } from './conditions.js';
 import { readJson, writeAtomic } from './files.js';
 import { createGeneratorPool, type GeneratorPool } from './generator-pool.js';
+import { COST_PROFILE_FILE, describeLatencyProfile, type LatencyProfile } from './latency-profile.js';
 import { gridPng, openModel, type CliModel, type Device } from './model.js';
 import { OBJECTIVE_SHORT, OBJECTIVE_LABELS } from './objective.js';
 import { renderReport, type ReportGrid } from './report-html.js';
@@ -36,6 +37,10 @@ export async function buildReport(
   const pareto = paretoFront(trials);
   const best = bestTrial(trials, settings.speedup);
   const baselines = existsSync(join(out, 'baselines.json')) ? await readJson<BaselineResult[]>(join(out, 'baselines.json')) : [];
+  const latency =
+    settings.cost === 'latency' && existsSync(join(out, COST_PROFILE_FILE))
+      ? await readJson<LatencyProfile>(join(out, COST_PROFILE_FILE))
+      : undefined;
   const metric = settings.metric ?? 'rfid';
   const short = OBJECTIVE_SHORT[metric].replace('-PSNR', '−PSNR');
 
@@ -125,6 +130,7 @@ export async function buildReport(
       model: settings.model,
       searcher: settings.searcher,
       'minimum speed-up': settings.speedup,
+      cost: latency ? describeLatencyProfile(latency) : 'MACs (the denoising network)',
       'teacher steps (T)': settings.teacherSteps,
       'segment lengths': settings.segmentLengths.join(', '),
       'space form': settings.form,
@@ -142,6 +148,7 @@ export async function buildReport(
       ...(settings.clip ? { clip: settings.clip } : {}),
     },
     objectiveLabel: OBJECTIVE_LABELS[metric],
+    ...(settings.cost === 'latency' ? { costLabel: 'measured latency' } : {}),
     ...(prompts
       ? { prompts: prompts.map((p) => (p.negativePrompt !== undefined ? `${p.prompt}  [negative: ${p.negativePrompt}]` : p.prompt)) }
       : {}),

@@ -51,6 +51,8 @@ export interface SearchSettings {
   readonly features?: { readonly file: string; readonly sha256: string; readonly preset: FeaturePreset };
   /** `--clip`: the CLIP export's absolute path. */
   readonly clip?: string;
+  /** `--cost latency`: the speed-ups count the profile measured into OUT/cost-profile.json (absent: the model's MACs). */
+  readonly cost?: 'latency';
 }
 
 /**

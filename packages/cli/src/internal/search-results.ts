@@ -10,6 +10,7 @@ import {
   runSearch,
   scheduleCost,
   scheduleSteps,
+  type CostProfile,
   type Evaluator,
   type SearchResult,
   type Trial,
@@ -38,7 +39,8 @@ export const BASELINE_SETS: readonly BaselineSet[] = ['near', 'all', 'none'];
 export interface BaselineOptions {
   readonly settings: SearchSettings;
   readonly branches: number;
-  readonly costProfile: { fullMacs: number; partialMacs: readonly number[] };
+  /** The search's cost profile (the model's MACs, or a measured latency profile). */
+  readonly costProfile: CostProfile;
   /** The search's own evaluator. */
   readonly evaluator: Evaluator;
   /** The search folder: the trial stores are OUT/baselines and OUT/baselines/gits. */
