@@ -170,10 +170,10 @@ const rowFilter = rowsFilter(args.rows);
 // --cost latency: the searches' cost profile from measured step latencies (see the header)
 async function latencyProfile() {
   const file = join(root, `latency-profile-fashion-sd-${m.unet.sha256.slice(0, 16)}${latencySteps === 10 ? '' : `-T${latencySteps}`}.json`);
+  let old;
   try {
-    const p = JSON.parse(await readFile(file, 'utf8'));
-    // profiles written before --cost pipeline lack the fixed part: measure again for it
-    if (args.cost !== 'pipeline' || p.fixedMacs !== undefined) return p;
+    old = JSON.parse(await readFile(file, 'utf8'));
+    if (args.cost !== 'pipeline' || old.fixedMacs !== undefined) return old;
   } catch {}
   {
     const ids = Array.from({ length: 32 }, (_, i) => i);
@@ -189,6 +189,20 @@ async function latencyProfile() {
     const rest = latencySteps - 1;
     const base = await perSample(`F${' N'.repeat(rest)}`);
     const full = ((await perSample(`F${' F'.repeat(rest)}`)) - base) / rest;
+    const save = async (p) => {
+      await mkdir(root, { recursive: true });
+      await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
+      await rename(`${file}.tmp`, file);
+      return p;
+    };
+    // a profile written before --cost pipeline lacks the fixed part: only that is measured now,
+    // so the step costs (and the --cost latency searches keyed by them) stay as they were
+    if (old)
+      return save({
+        ...old,
+        fixedMacs: Math.max(0, Math.round(((base - full) / full) * 100) / 100),
+        fixedMeasured: new Date().toISOString(),
+      });
     const partialMacs = [];
     for (let b = 0; b < model.branches; b++)
       // clamped into (0, 1]: a profile's partial steps cost at most a full step
@@ -206,17 +220,14 @@ async function latencyProfile() {
       measured: new Date().toISOString(),
       threads,
     };
-    await mkdir(root, { recursive: true });
-    await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
-    await rename(`${file}.tmp`, file);
-    return p;
+    return save(p);
   }
 }
 // --cost latency: the steps only (a profile file's fixed part left out, so that its searches keep
 // their cache keys); --cost pipeline: with the fixed part
 const searchProfile = await (async () => {
   if (!latencyCost) return profile;
-  const { fixedMacs, ...steps } = await latencyProfile();
+  const { fixedMacs, fixedMeasured, ...steps } = await latencyProfile();
   return args.cost === 'pipeline' ? { ...steps, fixedMacs } : steps;
 })();
 if (latencyCost)
