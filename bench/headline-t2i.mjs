@@ -189,6 +189,8 @@ async function latencyProfile() {
     const rest = latencySteps - 1;
     const base = await perSample(`F${' N'.repeat(rest)}`);
     const full = ((await perSample(`F${' F'.repeat(rest)}`)) - base) / rest;
+    // the fixed part: everything but the steps (text encoder, VAE), in full steps
+    const fixedMacs = Math.max(0, Math.round(((base - full) / full) * 100) / 100);
     const save = async (p) => {
       await mkdir(root, { recursive: true });
       await writeFile(`${file}.tmp`, JSON.stringify(p, null, 2));
@@ -197,20 +199,13 @@ async function latencyProfile() {
     };
     // a profile written before --cost pipeline lacks the fixed part: only that is measured now,
     // so the step costs (and the --cost latency searches keyed by them) stay as they were
-    if (old)
-      return save({
-        ...old,
-        fixedMacs: Math.max(0, Math.round(((base - full) / full) * 100) / 100),
-        fixedMeasured: new Date().toISOString(),
-      });
+    if (old) return save({ ...old, fixedMacs, fixedMeasured: new Date().toISOString() });
     const partialMacs = [];
     for (let b = 0; b < model.branches; b++)
       // clamped into (0, 1]: a profile's partial steps cost at most a full step
       partialMacs.push(
         Math.min(1, Math.max(0.01, Math.round((((await perSample(`F${` P${b}`.repeat(rest)}`)) - base) / rest / full) * 100) / 100)),
       );
-    // the fixed part: everything but the steps (text encoder, VAE), in full steps
-    const fixedMacs = Math.max(0, Math.round(((base - full) / full) * 100) / 100);
     const p = {
       fullMacs: 1,
       partialMacs,

@@ -341,18 +341,22 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
     let latency: { profile: LatencyProfile; measured: boolean } | undefined;
     if (settings.cost === 'latency') {
       const n = Math.min(settings.genBatch, setup.seeds.length);
-      latency = await searchLatencyProfile(out, finishedTrials(out) > 0, async () => {
-        const bar = createProgressBar({ label: `latency profile (${n} samples)`, total: (2 + model.branches) * 3 + 1 });
-        const p = await measureLatencyProfile(setup!.pool, {
-          seeds: setup!.seeds.slice(0, n),
-          conditioning: setup!.conditioning,
-          branches: model.branches,
-          signal,
-          onProgress: (done) => bar.update(done),
-        });
-        bar.done();
-        return p;
-      });
+      latency = await searchLatencyProfile(
+        out,
+        () => finishedTrials(out) > 0,
+        async () => {
+          const bar = createProgressBar({ label: `latency profile (${n} samples)`, total: (2 + model.branches) * 3 + 1 });
+          const p = await measureLatencyProfile(setup!.pool, {
+            seeds: setup!.seeds.slice(0, n),
+            conditioning: setup!.conditioning,
+            branches: model.branches,
+            signal,
+            onProgress: (done) => bar.update(done),
+          });
+          bar.done();
+          return p;
+        },
+      );
       console.error(`cost: ${describeLatencyProfile(latency.profile)}${latency.measured ? '' : ' (from the folder)'}`);
     }
     const costProfile = latency?.profile ?? model.costProfile;

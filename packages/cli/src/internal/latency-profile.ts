@@ -117,7 +117,7 @@ export async function measureLatencyProfile(
  */
 export async function searchLatencyProfile(
   out: string,
-  hasTrials: boolean,
+  hasTrials: () => boolean,
   measure: () => Promise<LatencyProfile>,
 ): Promise<{ profile: LatencyProfile; measured: boolean }> {
   const file = join(out, COST_PROFILE_FILE);
@@ -130,7 +130,7 @@ export async function searchLatencyProfile(
     }
     return { profile, measured: false };
   }
-  if (hasTrials) {
+  if (hasTrials()) {
     throw new CliError(
       'bad-resume',
       `flexi search: this --cost latency search has trials but no ${COST_PROFILE_FILE} in ${out}: its speed-ups were measured ` +

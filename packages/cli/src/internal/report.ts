@@ -130,7 +130,11 @@ export async function buildReport(
       model: settings.model,
       searcher: settings.searcher,
       'minimum speed-up': settings.speedup,
-      cost: latency ? describeLatencyProfile(latency) : 'MACs (the denoising network)',
+      cost: latency
+        ? describeLatencyProfile(latency)
+        : settings.cost === 'latency'
+          ? `measured latency (${COST_PROFILE_FILE} is missing)`
+          : 'MACs (the denoising network)',
       'teacher steps (T)': settings.teacherSteps,
       'segment lengths': settings.segmentLengths.join(', '),
       'space form': settings.form,
