@@ -83,7 +83,7 @@ if (args.shard !== undefined) {
   if (args.write) throw new Error('--write needs every search: run it without --shard once the shards are done');
 }
 const section = quick ? 'search-anytime-quick' : 'search-anytime';
-const budgets = [...new Set([...[5, 10, 20, 30, 40].filter((n) => n <= trials), trials])];
+const budgets = [...new Set([...[5, 10, 20, 40, 60, 80].filter((n) => n <= trials), trials])];
 const log = (s) => process.stderr.write(`${s}\n`);
 const root = join(import.meta.dirname, '.cache', 'anytime');
 
