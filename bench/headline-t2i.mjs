@@ -588,6 +588,9 @@ if (args.write) {
     fidSamples,
     searchSamples,
     trials,
+    // the searches' cost: macs, or the measured profile they searched under (--cost latency|pipeline)
+    cost: args.cost,
+    ...(latencyCost ? { costProfile: searchProfile } : {}),
     ...(args.rows !== undefined ? { rowsFilter: args.rows, notMeasured: left } : {}),
   };
   const own = `benchmarks-${section.replace(/^headline-/, '')}.json`;
