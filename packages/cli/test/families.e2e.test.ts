@@ -85,7 +85,14 @@ describe('flexi eval', () => {
     );
     const results = JSON.parse(readFileSync(json, 'utf8'));
     expect(results.fid).toBeNull();
-    expect(Object.keys(results.notComputed).sort()).toEqual(['brightnessAccuracy', 'classAccuracy', 'fid', 'sizeAccuracy', 'teacherFid']);
+    expect(Object.keys(results.notComputed).sort()).toEqual([
+      'brightnessAccuracy',
+      'classAccuracy',
+      'fid',
+      'rfid-fid',
+      'sizeAccuracy',
+      'teacherFid',
+    ]);
     expect(typeof results.clip).toBe('number');
   });
 

@@ -41,6 +41,8 @@ describe('fashion-sd', () => {
       expect(out[k]).toBeLessThanOrEqual(1);
     }
     expect(out.notComputed).toEqual({});
+    // the search's default objective, from the same measurements
+    expect(out['rfid-fid']).toBeCloseTo(0.5 * out.rfid + 0.5 * (out.fid - out.teacherFid), 12);
   });
 
   it('flexi sample uses the default prompt set; a prompt of its own works too', { timeout: 120_000 }, async () => {
@@ -55,6 +57,20 @@ describe('fashion-sd', () => {
     ]);
     expect(b.code, b.stderr).toBe(0);
     expect(b.stderr).not.toContain('default prompt set');
+  });
+
+  it('--metric rfid-fid is printed first, as ½ rFID + ½ the FID change', { timeout: 60_000 }, async () => {
+    const dir = tmp();
+    const json = join(dir, 'eval.json');
+    const r = await flexi([
+      ...['eval', '--model', 'fashion', '--schedule', 'F N F F', '--samples', '8', '--timing-samples', '2'],
+      ...['--metric', 'rfid-fid', '--threads', '1', '--json', json, '--cache-dir', join(dir, 'cache')],
+    ]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stdout.split('\n')[0]).toMatch(/^rfid-fid\s+-?\d/);
+    const out = JSON.parse(readFileSync(json, 'utf8'));
+    expect(typeof out['rfid-fid']).toBe('number');
+    expect(out['rfid-fid']).toBeCloseTo(0.5 * out.rfid + 0.5 * (out.fid - out.teacherFid), 12);
   });
 
   it('--metric on a model that cannot compute it is exit 2 naming why', { timeout: 60_000 }, async () => {

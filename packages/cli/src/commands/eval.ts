@@ -10,7 +10,7 @@ import {
 import type { SamplerName } from '@flexiffusion/runtime';
 import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
 import { CliError, choice, helpText, int, parseOptions, renamed, text } from '../internal/args.js';
-import { METRIC_NAMES } from '../internal/objective.js';
+import { METRIC_NAMES, objectiveOf } from '../internal/objective.js';
 import { modelClipDir } from '../internal/clip.js';
 import { modelTakes, readConditioning, sliceConditioning, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
@@ -211,6 +211,8 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       rfid: m['rfid'] ?? null,
       kid: m['kid'] ?? null,
       psnr: m['psnr'] ?? null,
+      // the search's default objective, from the same measurements (what `flexi search --metric rfid-fid` minimises)
+      'rfid-fid': objectiveOf('rfid-fid', m) ?? null,
       clip: m['clip'] ?? null,
       teacherClip: teacherClip ?? null,
       clipDrop: teacherClip !== undefined && m['clip'] !== undefined ? teacherClip - m['clip'] : null,
@@ -222,10 +224,17 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       sizeAccuracy: accuracy(adherence?.sizeAccuracy, 'sizeAccuracy'),
     };
     const reasonOf = (k: string): string | undefined =>
-      missing[k] ?? (k === 'teacherFid' ? missing['fid'] : k === 'teacherClip' || k === 'clipDrop' ? missing['clip'] : undefined);
+      missing[k] ??
+      (k === 'teacherFid'
+        ? missing['fid']
+        : k === 'rfid-fid'
+          ? (missing['rfid'] ?? missing['fid'])
+          : k === 'teacherClip' || k === 'clipDrop'
+            ? missing['clip']
+            : undefined);
     const notComputed: Record<string, string> = {};
     const wanted = values.metric;
-    if (wanted !== undefined && results[wanted] === null) {
+    if (wanted !== undefined && (results[wanted] ?? null) === null) {
       throw new CliError('bad-option', `flexi eval: --metric ${wanted} cannot be computed: ${reasonOf(wanted) ?? 'not available'}.`);
     }
     const order = wanted === undefined ? Object.keys(results) : [wanted, ...Object.keys(results).filter((k) => k !== wanted)];

@@ -54,7 +54,15 @@ export interface ObjectiveOptions {
   readonly teacherClip?: () => Promise<number>;
 }
 
-function objectiveOf(metric: MetricName, m: Record<string, number>): number | undefined {
+/**
+ * The objective of `metric` from one result's metrics (see the module's summary), or undefined
+ * when a metric it needs is missing.
+ *
+ * @param metric - the `--metric` value.
+ * @param m - the evaluator's metrics of one schedule.
+ * @returns the value the search minimises, or undefined.
+ */
+export function objectiveOf(metric: MetricName, m: Readonly<Record<string, number>>): number | undefined {
   switch (metric) {
     case 'rfid':
       return m['rfid'];
