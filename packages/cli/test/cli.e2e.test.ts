@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, mkdtempSync, readFileSync, statSync } from 'node:fs';
+import { existsSync, mkdirSync, mkdtempSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { spawn } from 'node:child_process';
@@ -262,6 +262,40 @@ describe('flexi search', () => {
       expect(t.objective).toBeCloseTo(0.5 * rfid! + 0.5 * (fid! - teacherFid!), 12);
     }
     expect(JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8'))).toMatchObject({ metric: 'rfid-fid' });
+  });
+
+  it('--start-from: the earlier results that meet --speedup start the search, and are kept for --resume', {
+    timeout: 120_000,
+  }, async () => {
+    const dir = tmp();
+    const earlier = join(dir, 'earlier');
+    mkdirSync(earlier);
+    // what an earlier search (at a stricter target) wrote: one fast enough, one too slow, one of another length
+    writeFileSync(
+      join(earlier, 'pareto.json'),
+      JSON.stringify([{ schedule: 'F N | F N | F N | F N | F N' }, { schedule: 'F F F F F F F F F F' }, { schedule: 'F N F N' }]),
+    );
+    const out = join(dir, 'o');
+    const args = ['search', '--model', MODEL, ...SMALL, '--trials', '2', '--baselines', 'none', '--grid-images', '0'];
+    const r = await flexi([...args, '--start-from', earlier, '--out', out]);
+    expect(r.code, r.stderr).toBe(0);
+    expect(r.stderr).toContain(`starting from 1 of the 3 schedules in ${earlier} (left out: 1 below 1.5×, 1 not of 10 steps)`);
+    const first = JSON.parse(readFileSync(join(out, 'trials.jsonl'), 'utf8').split('\n')[0]!) as { schedule: string };
+    expect(first.schedule).toBe('F N | F N | F N | F N | F N');
+    expect(JSON.parse(readFileSync(join(out, 'settings.json'), 'utf8')).startFrom).toEqual({
+      dir: earlier,
+      schedules: ['F N | F N | F N | F N | F N', 'F F F F F F F F F F', 'F N F N'],
+    });
+    // not with a searcher that takes no starting points; not from a folder without results
+    const random = await flexi([...args, '--searcher', 'random', '--start-from', earlier, '--out', join(dir, 'r')]);
+    expect(random.code).toBe(2);
+    expect(random.stderr).toContain(
+      '--start-from gives the evolutionary searcher its starting points: it needs --searcher evo, not "random"',
+    );
+    const none = await flexi([...args, '--start-from', dir, '--out', join(dir, 'n')]);
+    expect(none.code).toBe(2);
+    expect(none.stderr).toContain(`--start-from "${dir}": expected a search folder with pareto.json or best.json`);
+    expect(existsSync(join(dir, 'n'))).toBe(false);
   });
 
   it('refuses an output folder that holds another search', { timeout: 120_000 }, async () => {

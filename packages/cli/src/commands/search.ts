@@ -31,6 +31,7 @@ import { buildReport } from '../internal/report.js';
 import { SEARCHER_NAMES, storedModelLocation, type SearcherName, type SearchSettings } from '../internal/search-folder.js';
 import { BASELINE_SETS, evaluateBaselines, writeResults } from '../internal/search-results.js';
 import { createEvaluationSetup, referenceUnavailable, type EvaluationSetup } from '../internal/setup.js';
+import { readStartSchedules, startSeeds } from '../internal/start-from.js';
 import { type QueueEvaluation, queueEvaluation } from './worker.js';
 
 /** The searchers by name; the evolutionary one starts from `seeds` (GITS-k in the open form). */
@@ -98,6 +99,12 @@ export const searchSpec = {
     help: 'output folder (an existing search there with the same settings is continued)',
   }),
   resume: text({ placeholder: 'DIR', help: 'continue the search in this folder with its stored settings' }),
+  'start-from': text({
+    placeholder: 'DIR',
+    help:
+      "also start the evo searcher from another search's results (DIR/pareto.json and best.json) that meet --speedup and fit this space, " +
+      'e.g. a search at 2 from where one at 3 ended (kept in settings.json for --resume)',
+  }),
   queue: text({ placeholder: 'URL', help: 'evaluate on `flexi worker` processes through this Redis (redis://[:password@]host:port)' }),
   'redis-timeout': int({
     default: 30,
@@ -149,6 +156,12 @@ function fileSha(option: string, file: string): string {
 
 /** The settings of a new search from the command line; the newer fields only when they differ from the old behaviour. */
 async function newSettings(values: SearchValues): Promise<SearchSettings> {
+  if (values['start-from'] !== undefined && values.searcher !== 'evo') {
+    throw new CliError(
+      'bad-option',
+      `flexi search: --start-from gives the evolutionary searcher its starting points: it needs --searcher evo, not "${values.searcher}".`,
+    );
+  }
   if (values.searcher === 'autodiffusion' && values['null-mode'] !== 'skip') {
     throw new CliError(
       'bad-option',
@@ -188,6 +201,9 @@ async function newSettings(values: SearchValues): Promise<SearchSettings> {
     ...(features ? { features: { file: features, sha256: fileSha('features', values.features!), preset: values['features-preset'] } } : {}),
     ...(values.clip !== undefined ? { clip: resolve(values.clip) } : {}),
     ...(values.cost === 'latency' ? { cost: 'latency' as const } : {}),
+    ...(values['start-from'] !== undefined
+      ? { startFrom: { dir: resolve(values['start-from']), schedules: readStartSchedules('search', values['start-from']) } }
+      : {}),
   };
 }
 
@@ -360,6 +376,27 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       console.error(`cost: ${describeLatencyProfile(latency.profile)}${latency.measured ? '' : ' (from the folder)'}`);
     }
     const costProfile = latency?.profile ?? model.costProfile;
+    // --start-from: the earlier search's results that meet this target and fit this space (checked
+    // before the folder is written)
+    const start = settings.startFrom ? startSeeds(settings.startFrom.schedules, space, costProfile, settings.speedup) : undefined;
+    if (start && settings.startFrom) {
+      const dropped = [
+        start.tooSlow ? `${start.tooSlow} below ${settings.speedup}×` : '',
+        start.otherLength ? `${start.otherLength} not of ${settings.teacherSteps} steps` : '',
+        start.notInSpace
+          ? `${start.notInSpace} not in the ${settings.form} space of segment lengths ${settings.segmentLengths.join(',')}`
+          : '',
+      ].filter(Boolean);
+      if (start.seeds.length === 0) {
+        throw new CliError(
+          'bad-start',
+          `flexi search: --start-from "${settings.startFrom.dir}": none of its ${settings.startFrom.schedules.length} schedules can start this search (${dropped.join(', ')}).`,
+        );
+      }
+      console.error(
+        `flexi search: starting from ${start.seeds.length} of the ${settings.startFrom.schedules.length} schedules in ${settings.startFrom.dir}${dropped.length ? ` (left out: ${dropped.join(', ')})` : ''}`,
+      );
+    }
     // everything is checked: only now is the folder created and written
     before = existsSync(out) ? new Set(readdirSync(out)) : undefined;
     await mkdir(out, { recursive: true });
@@ -394,15 +431,18 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         width: settings.width,
       }),
     );
-    const seeds =
-      settings.form === 'open' && settings.searcher === 'evo'
+    const seeds = [
+      // the earlier search's results first: they are the ones a fresh start would not find
+      ...(start?.seeds ?? []),
+      ...(settings.form === 'open' && settings.searcher === 'evo'
         ? await openSeeds(gits, {
             teacherSteps: settings.teacherSteps,
             speedup: settings.speedup,
             segmentLength: settings.segmentLengths[0]!,
             signal,
           })
-        : [];
+        : []),
+    ];
     const store = new FileTrialStore(out);
     const bar = createProgressBar({ label: 'search', total: trialsBudget });
     const meta = { model: model.manifest.name, unet: model.manifest.unet.sha256 ?? null, settings };

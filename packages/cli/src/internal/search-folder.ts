@@ -53,6 +53,8 @@ export interface SearchSettings {
   readonly clip?: string;
   /** `--cost latency`: the speed-ups count the profile measured into OUT/cost-profile.json (absent: the model's MACs). */
   readonly cost?: 'latency';
+  /** `--start-from`: the earlier search folder and the schedules read from it when this search started. */
+  readonly startFrom?: { readonly dir: string; readonly schedules: readonly string[] };
 }
 
 /**
