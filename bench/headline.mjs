@@ -48,6 +48,9 @@
 // writes docs/benchmarks-NAME.json, docs/NAME.svg and section NAME (--name, default
 // headline-<fid samples>), leaving the full table alone. --quick writes under NAME headline-quick.
 // --fill-only generates the missing feature chunks of the (selected) rows and stops.
+// --start-from FILE.json (a benchmarks JSON this script wrote): the open-form searches also start
+// from that file's searched rows with their sampler that meet their target (a ≥ 3× result is a
+// ≥ 2× candidate); their rows are labelled "warm-started".
 import { cpus } from 'node:os';
 import { mkdir, readFile, rename, writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -69,6 +72,9 @@ import {
   parseSchedule,
   runSearch,
   scheduleCost,
+  scheduleFromSteps,
+  scheduleLength,
+  scheduleSteps,
   uniformSchedule,
 } from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
@@ -124,6 +130,7 @@ async function pixelHeadline() {
       'no-search': { type: 'boolean', default: false },
       ks: { type: 'string', default: '25,17,12,10' },
       'ad-samples': { type: 'string', default: '1000' },
+      'start-from': { type: 'string' },
     },
   });
   const quick = args.quick;
@@ -296,11 +303,20 @@ async function pixelHeadline() {
   // the open form: full steps at any of the T timesteps, partial steps anywhere after the first; the
   // search starts from GITS-k for the three k nearest below T / target that meet it (the DP's
   // timesteps, cut into the space's segments of 5)
-  const openSearch = async (target) => {
+  const openSearch = async (target, extraSeeds = []) => {
     const space = createSearchSpace({ steps: T, segmentLengths: [5], branches: model.branches, form: 'open' });
     const { costs } = await gitsCosts();
-    return [evolutionarySearcher({ seeds: gitsSeeds(costs, { speedup: target, segmentLength: 5 }) }), space];
+    return [evolutionarySearcher({ seeds: [...gitsSeeds(costs, { speedup: target, segmentLength: 5 }), ...extraSeeds] }), space];
   };
+  // --start-from FILE.json (a benchmarks JSON written by this script): the open-form searches also
+  // start from the searched rows of that file with their sampler that meet their target. A schedule
+  // that meets a stricter target meets a looser one, so a ≥ 2× search can start where a ≥ 3× one ended
+  const startRows = args['start-from'] === undefined ? undefined : await readStartRows(args['start-from'], T);
+  const startSeeds = (target, sampler) =>
+    (startRows ?? [])
+      .filter((r) => r.sampler === sampler && r.macSpeedup >= target)
+      .map((r) => scheduleFromSteps(scheduleSteps(parseSchedule(r.schedule)), 5));
+  const warm = startRows === undefined ? '' : ', warm-started';
   // AutoDiffusion's searcher in its space of k-of-T subsets, k = ⌊T / target⌋
   const autoDiffusionSearch = (target) => [autoDiffusionSearcher(), timestepSubsetSpace(T, subsetSizeForSpeedup(T, target))];
   const found = [];
@@ -338,17 +354,19 @@ async function pixelHeadline() {
       runs.push({
         target,
         name: 'flexiffusion',
-        make: () => openSearch(target),
+        make: () => openSearch(target, startSeeds(target, 'ddim')),
         sampler: 'ddim',
-        label: "Flexiffusion, 'open' form from GITS",
+        label: `Flexiffusion, 'open' form from GITS${warm}`,
+        start: startSeeds(target, 'ddim'),
       });
     if (variants.includes('open-dpmpp'))
       runs.push({
         target,
         name: 'flexiffusion',
-        make: () => openSearch(target),
+        make: () => openSearch(target, startSeeds(target, 'dpmpp-2m')),
         sampler: 'dpmpp-2m',
-        label: "Flexiffusion, 'open' form from GITS + DPM-Solver++",
+        label: `Flexiffusion, 'open' form from GITS + DPM-Solver++${warm}`,
+        start: startSeeds(target, 'dpmpp-2m'),
       });
     if (variants.includes('autodiffusion'))
       runs.push({
@@ -384,7 +402,9 @@ async function pixelHeadline() {
   const rowsRe = rowsFilter(args.rows);
   const methodOf = (name, label) => label ?? (name === 'flexiffusion' ? 'Flexiffusion (evolutionary)' : `${name} search`);
   runs.splice(0, runs.length, ...runs.filter((r) => rowsRe === undefined || rowsRe.test(`${methodOf(r.name, r.label)} ≥${r.target}×`)));
-  for (const { target, name, make, sampler, cost, label, judge } of runs.filter((r) => !args['only-variants'] || r.label !== undefined)) {
+  for (const { target, name, make, sampler, cost, label, judge, start } of runs.filter(
+    (r) => !args['only-variants'] || r.label !== undefined,
+  )) {
     const [searcher, searchSpace] = await make();
     const evaluator = judge ? judge.evaluator() : evaluatorFor(sampler);
     const runSignal = judge?.signal ?? signal;
@@ -403,8 +423,13 @@ async function pixelHeadline() {
         unet: m.unet.sha256,
         ...(cost ? { cost: cost.partialMacs } : {}),
         ...(runSignal !== 'rfid' ? { signal: runSignal } : {}),
+        ...(start !== undefined && startRows !== undefined ? { start: start.map((x) => formatSchedule(x)) } : {}),
       }),
     );
+    if (start !== undefined && startRows !== undefined)
+      log(
+        `${label} ≥${target}×: ${start.length} warm start(s) from ${args['start-from']}: ${start.map((x) => formatSchedule(x)).join(' ; ') || 'none meets the target'}`,
+      );
     await mkdir(dir, { recursive: true });
     const t0 = performance.now();
     const r = await runSearch({
@@ -820,4 +845,26 @@ async function pixelHeadline() {
     log(`wrote docs/${jsonName}, docs/${section}.svg and docs/benchmarks.md (${section})`);
   }
   await model.dispose();
+}
+
+/**
+ * The searched rows of a benchmarks JSON written by this script (`--start-from`): method,
+ * sampler, MAC speed-up and schedule of every Flexiffusion row with a search behind it.
+ */
+async function readStartRows(file, T) {
+  let data;
+  try {
+    data = JSON.parse(await readFile(file, 'utf8'));
+  } catch (e) {
+    throw new Error(`--start-from "${file}": expected a benchmarks JSON written by bench/headline.mjs (${e.message})`);
+  }
+  const rows = (Array.isArray(data) ? data : (data.rows ?? [])).filter(
+    (r) => typeof r.method === 'string' && r.method.startsWith('Flexiffusion') && r.searchSeconds > 0 && typeof r.schedule === 'string',
+  );
+  if (rows.length === 0) throw new Error(`--start-from "${file}": no searched Flexiffusion rows in it`);
+  for (const r of rows) {
+    const n = scheduleLength(parseSchedule(r.schedule));
+    if (n !== T) throw new Error(`--start-from "${file}": row "${r.method}" has ${n} steps, expected ${T}`);
+  }
+  return rows;
 }
