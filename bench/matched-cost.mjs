@@ -90,6 +90,8 @@ for (const f of files) {
 }
 if (teacherFid === undefined) throw new Error(`no teacher row for model "${args.model}" in docs/benchmarks*.json`);
 const all = [...rows.values()];
+/** A family's rows: its own names, and rows of other names with the same schedule (`alias`). */
+const membersOf = (fam) => all.filter((r) => fam.test(r.method) || (r.alias !== undefined && fam.test(r.alias)));
 const sdOf = (r) => ((r.fidChangeSdPct ?? 0) / 100) * teacherFid;
 const pct = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(1)}%`;
 const signed = (x) => `${x >= 0 ? '+' : '−'}${Math.abs(x).toFixed(3)}`;
@@ -103,7 +105,7 @@ for (const c of levels) {
   const ours = all.filter((r) => isOurs(r.method) && r.macSpeedup >= floor);
   const oursBest = ours.length > 0 ? best(ours) : undefined;
   for (const fam of FAMILIES) {
-    const members = all.filter((r) => fam.test(r.method) || (r.alias !== undefined && fam.test(r.alias)));
+    const members = membersOf(fam);
     const peers = members.filter((r) => r.macSpeedup >= floor);
     const peer = peers.length > 0 ? best(peers) : undefined;
     const fastest = members.length > 0 ? Math.max(...members.map((r) => r.macSpeedup)) : undefined;
@@ -123,8 +125,7 @@ for (const c of levels) {
 }
 
 const kList = (fam) =>
-  all
-    .filter((r) => fam.test(r.method) || (r.alias !== undefined && fam.test(r.alias)))
+  membersOf(fam)
     .map((r) => r.macSpeedup)
     .sort((a, b) => a - b)
     .map((s) => `${s.toFixed(2)}×`)
@@ -132,7 +133,7 @@ const kList = (fam) =>
 const body = [
   `Model \`${args.model}\`, teacher DDIM-50 (FID@5000 ${teacherFid.toFixed(3)}). Read from ${used.size} files (docs/${[...used].join(', docs/')}); ${all.length} distinct (schedule, sampler) rows of this model. Nothing is generated: FID@5000 uses the same 5,000 seeds in every section, so a row's FID is a function of its schedule and sampler. Where a schedule appears in several files the FIDs ${conflicts.length > 0 ? `differ: ${conflicts.join('; ')}` : `agree to a relative ${maxRel.toExponential(1)} (float noise across machines)`}.`,
   '',
-  `At each MAC cost c: our best row is the lowest FID among the searched rows (any Flexiffusion variant, any section) with a MAC speed-up of at least c·(1 − ${tolerance}); each family's best row is the lowest FID among its rows at that speed-up or more. Difference = ours − peer, lower is better for us; ± = the two rows' bootstrap standard deviations (of each row's FID change against the teacher) combined as if independent: a scale, not a paired bootstrap, which rows from different runs cannot have. Where a section has the paired difference of the same two rows it is of similar size (the warm-started ≥ 2× row against DDIM-25: ± 0.047 paired in section \`headline-v2-warm\`, ± 0.051 here). Verdict: "ours lower" or "peer lower" when the difference exceeds 2 sd, otherwise "within 2 sd".`,
+  `At each MAC cost c: our best row is the lowest FID among the searched rows (any Flexiffusion variant, any section) with a MAC speed-up of at least c·(1 − ${tolerance}); each family's best row is the lowest FID among its rows at that speed-up or more. Difference = ours − peer, lower is better for us; ± = the two rows' bootstrap standard deviations (of each row's FID change against the teacher) combined as if independent: a scale, not a paired bootstrap, which rows from different runs cannot have. Where a section holds the paired difference of the same two rows, that one is the sharper figure. Verdict: "ours lower" or "peer lower" when the difference exceeds 2 sd, otherwise "within 2 sd".`,
   '',
   '| cost | peer family | its best row at ≥ c (MACs, FID, change) | our best row at ≥ c | difference (FID) | verdict |',
   '| ---: | --- | --- | --- | ---: | --- |',
