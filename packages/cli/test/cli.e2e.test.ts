@@ -107,6 +107,16 @@ describe('flexi search', () => {
     const best = JSON.parse(readFileSync(join(ref, 'best.json'), 'utf8'));
     expect(best.speedup).toBeGreaterThanOrEqual(1.5);
     expect(typeof best.rfid).toBe('number');
+    // the wall-clock speed-ups, measured against the teacher in this run: the best first, then every baseline
+    const wall = JSON.parse(readFileSync(join(ref, 'wall-clock.json'), 'utf8'));
+    expect(wall).toMatchObject({ samples: 6, rounds: 2 });
+    expect(wall.rows.map((r: { label: string }) => r.label)).toEqual(['search (best)', ...baselines.map((b) => b.label)]);
+    expect(wall.rows[0].schedule).toBe(best.schedule);
+    for (const r of wall.rows)
+      expect(r.wallSpeedup > 0 && Number.isFinite(r.wallSpeedup) && r.msPerSample > 0, JSON.stringify(r)).toBe(true);
+    expect(a.stdout).toMatch(/\n {2}\d+\.\d\dx faster in wall-clock time, measured here \(\d+\.\d against \d+\.\d ms\/sample, 6 samples\)/);
+    expect(a.stdout).toMatch(/\n {2}search \(best\) +\d+\.\d\dx {2}[^\n]* {2}\d+\.\d\dx wall-clock {2}\d+\.\d ms\/sample/);
+    expect(readFileSync(join(ref, 'report.html'), 'utf8')).toContain('<th>wall-clock speed-up (measured)</th>');
 
     // interrupted run: SIGINT once two trials are on disk
     const out = join(dir, 'run');
@@ -125,8 +135,11 @@ describe('flexi search', () => {
     const kept = readFileSync(join(out, 'trials.jsonl'), 'utf8').split('\n').filter(Boolean).length;
     expect(kept).toBeGreaterThanOrEqual(2);
 
-    const b = await flexi(['search', '--resume', out, '--cache-dir', cache]);
+    const b = await flexi(['search', '--resume', out, '--cache-dir', cache, '--timing-samples', '0']);
     expect(b.code, b.stderr).toBe(0);
+    // --timing-samples 0: nothing timed, and no wall-clock column
+    expect(existsSync(join(out, 'wall-clock.json'))).toBe(false);
+    expect(b.stdout).not.toContain('wall-clock');
     expect(b.stderr).toMatch(/trials replayed from the store/);
     const lines = (p: string) =>
       readFileSync(join(p, 'trials.jsonl'), 'utf8')

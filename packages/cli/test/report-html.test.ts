@@ -104,3 +104,39 @@ describe('another objective, and prompts', () => {
     for (const y of ys) expect(y).toBeLessThanOrEqual(420 - 48);
   });
 });
+
+describe('measured wall-clock speed-ups', () => {
+  const base = {
+    title: 't',
+    createdAt: 'now',
+    settings: {},
+    trials,
+    pareto: paretoFront(trials),
+    best: trials[0],
+    baselines: [
+      { label: 'DDIM-2', schedule: 'F N | F N', speedup: 2, objective: 2.5 },
+      { label: 'DeepCache-N2-b0', schedule: 'F P0 | F P0', speedup: 1.5, objective: 1 },
+    ],
+    grids: [],
+    minSpeedup: 1.8,
+  };
+  it('shows them beside the MAC speed-ups, the best schedule first, and a dash for an untimed row', () => {
+    const html = renderReport({
+      ...base,
+      wallClock: { samples: 16, teacherMsPerSample: 200, rows: [{ schedule: 'F N | F N', wallSpeedup: 1.87, msPerSample: 107 }] },
+    });
+    expect(html).toContain('<th>speed-up (MACs)</th><th>wall-clock speed-up (measured)</th><th>ms / sample</th>');
+    expect(html).toContain("1.87× faster in wall-clock time (measured: 107.0 against the teacher's 200.0 ms per sample, 16 samples)");
+    const table = html.slice(html.indexOf('<h2>Baselines'));
+    const rows = table.slice(0, table.indexOf('</table>')).split('<tr').slice(2);
+    expect(rows.map((r) => /<td>([^<]+)<\/td>/.exec(r)?.[1])).toEqual(['search (best)', 'DDIM-2', 'DeepCache-N2-b0']);
+    expect(rows[0]).toMatch(/^ class="best"/);
+    expect(rows[0]).toContain('<td>1.87×</td><td>107.0</td>');
+    expect(rows[2]).toContain('<td>–</td><td>–</td>');
+  });
+  it('leaves the columns out when nothing was timed', () => {
+    const html = renderReport(base);
+    expect(html).not.toContain('wall-clock');
+    expect(html).toContain('<th>speed-up (MACs)</th><th>rFID vs teacher</th>');
+  });
+});

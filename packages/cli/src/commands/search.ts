@@ -3,12 +3,20 @@ import { mkdir } from 'node:fs/promises';
 import { join, resolve } from 'node:path';
 import { FileTrialStore } from '@flexiffusion/runtime-node';
 import { autoDiffusionSearcher, subsetSizeForSpeedup, timestepSubsetSpace } from '@flexiffusion/search-autodiffusion';
-import { ScheduleError, createSearchSpace, runSearch, SPACE_FORMS, type Schedule, type Searcher } from '@flexiffusion/schedule';
+import {
+  ScheduleError,
+  createSearchSpace,
+  fullSchedule,
+  runSearch,
+  SPACE_FORMS,
+  type Schedule,
+  type Searcher,
+} from '@flexiffusion/schedule';
 import { evolutionarySearcher } from '@flexiffusion/search-evo';
 import { gridSearcher } from '@flexiffusion/search-grid';
 import { randomSearcher } from '@flexiffusion/search-random';
 import { choice, CliError, helpText, int, num, parseOptions, renamed, text } from '../internal/args.js';
-import { checkConditioning, readPromptOptions, withDefaultPrompts } from '../internal/conditions.js';
+import { checkConditioning, readPromptOptions, sliceConditioning, withDefaultPrompts } from '../internal/conditions.js';
 import { EXIT_INTERRUPTED } from '../internal/exit-codes.js';
 import { sha256Hex, unreadable } from '../internal/features.js';
 import { defaultCacheDir, readJson, writeJson } from '../internal/files.js';
@@ -32,6 +40,7 @@ import { SEARCHER_NAMES, storedModelLocation, type SearcherName, type SearchSett
 import { BASELINE_SETS, evaluateBaselines, writeResults } from '../internal/search-results.js';
 import { createEvaluationSetup, referenceUnavailable, type EvaluationSetup } from '../internal/setup.js';
 import { readStartSchedules, startSeeds } from '../internal/start-from.js';
+import { measureWallClock, WALL_CLOCK_FILE, wallClockOf, type WallClock } from '../internal/wall-clock.js';
 import { type QueueEvaluation, queueEvaluation } from './worker.js';
 
 /** The searchers by name; the evolutionary one starts from `seeds` (GITS-k in the open form). */
@@ -92,6 +101,14 @@ export const searchSpec = {
       "chosen by GITS's DP on the teacher's DDIM trajectory, same k and cost), all (every DDIM-k and GITS-k, every DeepCache), or none",
   }),
   'grid-images': options['grid-images'],
+  'timing-samples': int({
+    default: 16,
+    min: 0,
+    max: 100000,
+    help:
+      'samples timed for the measured wall-clock speed-up of the best schedule and the baselines (each against the teacher, ' +
+      'alternately, best of 2 rounds; kept in OUT/wall-clock.json); 0 = no timing',
+  }),
   'cache-dir': options['cache-dir'],
   out: text({
     default: 'flexi-out',
@@ -481,6 +498,32 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
       gits,
     });
     await writeResults(out, result, baselines, settings);
+    // the wall-clock speed-ups, measured here beside the teacher: MACs are what a schedule saves on paper
+    const timed = [
+      ...(result.best ? [{ label: 'search (best)', schedule: result.best.schedule }] : []),
+      ...baselines.map((b) => ({ label: b.label, schedule: b.schedule })),
+    ];
+    const nTimed = Math.min(values['timing-samples'], settings.samples);
+    let wall: WallClock | undefined;
+    if (nTimed > 0 && timed.length > 0) {
+      const rounds = 2;
+      const timing = createProgressBar({
+        label: `wall-clock (the teacher and ${timed.length} schedules, ${nTimed} samples, ${rounds} rounds)`,
+        total: 1 + rounds * (timed.length + 1),
+      });
+      wall = await measureWallClock(setup.pool, {
+        rows: timed,
+        teacher: fullSchedule(settings.teacherSteps),
+        teacherSampler: settings.teacherSampler,
+        seeds: setup.seeds.slice(0, nTimed),
+        conditioning: sliceConditioning(setup.conditioning, 0, nTimed),
+        rounds,
+        signal,
+        onProgress: (done) => timing.update(done),
+      });
+      timing.done();
+      await writeJson(join(out, WALL_CLOCK_FILE), wall);
+    } else rmSync(join(out, WALL_CLOCK_FILE), { force: true }); // an earlier run's timings would not be this run's
     const reportPath = await buildReport(out, { model, pool: setup.pool, gridImages: values['grid-images'], signal });
     if (result.best) {
       const psnr = result.best.metrics?.['psnr'];
@@ -489,25 +532,37 @@ export async function searchCommand(argv: readonly string[]): Promise<number> {
         `  ${result.best.cost.speedup.toFixed(2)}x ${latency ? 'faster (measured latency, whole pipeline)' : 'fewer MACs'} than the ${settings.teacherSteps}-step teacher, ` +
           `${label} ${result.best.objective!.toFixed(4)}, PSNR vs teacher ${psnr?.toFixed(2) ?? '–'} dB`,
       );
+      const w = wallClockOf(wall, result.best.schedule);
+      if (w)
+        console.log(
+          `  ${w.wallSpeedup.toFixed(2)}x faster in wall-clock time, measured here (${w.msPerSample.toFixed(1)} against ${wall!.teacherMsPerSample.toFixed(1)} ms/sample, ${wall!.samples} samples)`,
+        );
     } else console.log(`no schedule reached ${settings.speedup}x (stopped: ${result.stopReason})`);
     if (baselines.length > 0) {
       // the gain at a glance: the baselines at about the same cost, judged on the same samples
-      const perSample = (m: Readonly<Record<string, number>> | undefined) => {
+      // measured here when timed (wall-clock speed-up and ms per sample), else the evaluation's own latency
+      const perSample = (schedule: string, m: Readonly<Record<string, number>> | undefined) => {
+        const w = wallClockOf(wall, schedule);
+        if (w) return `  ${w.wallSpeedup.toFixed(2)}x wall-clock  ${w.msPerSample.toFixed(1)} ms/sample`;
         const ms = m?.['latencyMs'];
         return ms === undefined ? '' : `  ${(ms / settings.samples).toFixed(1)} ms/sample`;
       };
-      console.log(`baselines at about the same cost (same seeds${stored.prompts ? ' and prompts' : ''}, same signal):`);
+      console.log(
+        `baselines at about the same cost (same seeds${stored.prompts ? ' and prompts' : ''}, same signal` +
+          (wall ? `; wall-clock measured here against the teacher's ${wall.teacherMsPerSample.toFixed(1)} ms/sample` : '') +
+          '):',
+      );
       // labels such as "GITS-12 + DPM-Solver++" are longer than the usual 16 columns
       const width = Math.max(16, ...baselines.map((b) => b.label.length));
       if (result.best) {
         const b = result.best;
         console.log(
-          `  ${'search (best)'.padEnd(width)} ${b.cost.speedup.toFixed(2)}x  ${label} ${b.objective!.toFixed(4)}${perSample(b.metrics)}`,
+          `  ${'search (best)'.padEnd(width)} ${b.cost.speedup.toFixed(2)}x  ${label} ${b.objective!.toFixed(4)}${perSample(b.schedule, b.metrics)}`,
         );
       }
       for (const b of baselines) {
         console.log(
-          `  ${b.label.padEnd(width)} ${b.speedup.toFixed(2)}x  ${label} ${b.objective?.toFixed(4) ?? '–'}${perSample(b.metrics)}  ${b.schedule}`,
+          `  ${b.label.padEnd(width)} ${b.speedup.toFixed(2)}x  ${label} ${b.objective?.toFixed(4) ?? '–'}${perSample(b.schedule, b.metrics)}  ${b.schedule}`,
         );
       }
     }

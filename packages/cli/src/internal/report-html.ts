@@ -17,6 +17,14 @@ export interface ReportGrid {
   readonly note?: string;
 }
 
+/** Wall-clock times measured in the search's run (OUT/wall-clock.json), by schedule. */
+export interface ReportWallClock {
+  /** Samples per timed generation. */
+  readonly samples: number;
+  readonly teacherMsPerSample: number;
+  readonly rows: readonly { readonly schedule: string; readonly wallSpeedup: number; readonly msPerSample: number }[];
+}
+
 /** Everything the report shows. */
 export interface ReportData {
   readonly title: string;
@@ -34,6 +42,8 @@ export interface ReportData {
   readonly prompts?: readonly string[];
   /** What the speed-ups count: `MACs` (the default) or `measured latency`. */
   readonly costLabel?: string;
+  /** The measured wall-clock speed-ups of the best schedule and the baselines, when they were timed. */
+  readonly wallClock?: ReportWallClock;
 }
 
 /** Escape text for HTML content and attribute values. */
@@ -204,11 +214,32 @@ export function renderReport(data: ReportData): string {
       ].join(''),
     )
     .join('\n');
-  const baseRows = data.baselines
+  const wall = data.wallClock;
+  const wallCells = (schedule: string) => {
+    if (!wall) return '';
+    const w = wall.rows.find((r) => r.schedule === schedule);
+    return `<td>${w ? `${w.wallSpeedup.toFixed(2)}×` : '–'}</td><td>${fmt(w?.msPerSample, 1)}</td>`;
+  };
+  // the search's best first, so that the gain over each baseline reads off one table
+  const tableRows = [
+    ...(data.best && data.baselines.length > 0
+      ? [
+          {
+            label: 'search (best)',
+            schedule: data.best.schedule,
+            speedup: data.best.cost.speedup,
+            objective: data.best.objective!,
+            best: true,
+          },
+        ]
+      : []),
+    ...data.baselines.map((b) => ({ ...b, best: false })),
+  ];
+  const baseRows = tableRows
     .map((b) =>
       [
-        `<tr><td>${escapeHtml(b.label)}</td><td>${code(b.schedule)}</td>`,
-        `<td>${b.speedup.toFixed(2)}×</td><td>${fmt(b.objective)}</td></tr>`,
+        `<tr${b.best ? ' class="best"' : ''}><td>${escapeHtml(b.label)}</td><td>${code(b.schedule)}</td>`,
+        `<td>${b.speedup.toFixed(2)}×</td>${wallCells(b.schedule)}<td>${fmt(b.objective)}</td></tr>`,
       ].join(''),
     )
     .join('\n');
@@ -231,12 +262,21 @@ export function renderReport(data: ReportData): string {
   const generated =
     `<p>Generated ${escapeHtml(data.createdAt)}. ` +
     `Trials: ${counts.complete} complete, ${counts.failed} failed, ${counts.pruned} pruned (never evaluated).</p>`;
+  const bestWall = data.best && wall ? wall.rows.find((r) => r.schedule === data.best!.schedule) : undefined;
   const bestP = data.best
     ? `<p id="best">Best schedule at ≥ ${data.minSpeedup}×: ${code(data.best.schedule)} — ` +
-      `${data.best.cost.speedup.toFixed(2)}× ${data.costLabel === undefined || data.costLabel === 'MACs' ? 'fewer MACs' : `faster (${escapeHtml(data.costLabel)})`}, ${objective} ${fmt(data.best.objective)}.</p>`
+      `${data.best.cost.speedup.toFixed(2)}× ${data.costLabel === undefined || data.costLabel === 'MACs' ? 'fewer MACs' : `faster (${escapeHtml(data.costLabel)})`}` +
+      (bestWall && wall
+        ? `, ${bestWall.wallSpeedup.toFixed(2)}× faster in wall-clock time (measured: ${bestWall.msPerSample.toFixed(1)} against the teacher's ${wall.teacherMsPerSample.toFixed(1)} ms per sample, ${wall.samples} samples)`
+        : '') +
+      `, ${objective} ${fmt(data.best.objective)}.</p>`
     : `<p id="best">No complete trial reached the ${data.minSpeedup}× target.</p>`;
+  const speedHead =
+    data.costLabel === undefined || data.costLabel === 'MACs' ? 'speed-up (MACs)' : `speed-up (${escapeHtml(data.costLabel)})`;
+  const wallHead = wall ? '<th>wall-clock speed-up (measured)</th><th>ms / sample</th>' : '';
   const baselinesSection = data.baselines.length
-    ? `<h2>Baselines</h2><table><tr><th>baseline</th><th>schedule</th><th>speed-up</th><th>${objective}</th></tr>${baseRows}</table>`
+    ? `<h2>Baselines, judged on the same samples${wall ? `; wall-clock timed here against the teacher on ${wall.samples} samples` : ''}</h2>` +
+      `<table><tr><th>baseline</th><th>schedule</th><th>${speedHead}</th>${wallHead}<th>${objective}</th></tr>${baseRows}</table>`
     : '';
   const promptsSection = data.prompts?.length
     ? `<h2>Prompts (sample i uses prompt i mod ${data.prompts.length})</h2><ol class="prompts">` +

@@ -12,6 +12,7 @@ import { gridPng, openModel, type CliModel, type Device } from './model.js';
 import { OBJECTIVE_SHORT, OBJECTIVE_LABELS } from './objective.js';
 import { renderReport, type ReportGrid } from './report-html.js';
 import { storedModelLocation, type BaselineResult, type SearchSettings } from './search-folder.js';
+import { WALL_CLOCK_FILE, type WallClock } from './wall-clock.js';
 
 interface GridEntry {
   readonly file: string;
@@ -41,6 +42,7 @@ export async function buildReport(
     settings.cost === 'latency' && existsSync(join(out, COST_PROFILE_FILE))
       ? await readJson<LatencyProfile>(join(out, COST_PROFILE_FILE))
       : undefined;
+  const wallClock = existsSync(join(out, WALL_CLOCK_FILE)) ? await readJson<WallClock>(join(out, WALL_CLOCK_FILE)) : undefined;
   const metric = settings.metric ?? 'rfid';
   const short = OBJECTIVE_SHORT[metric].replace('-PSNR', '−PSNR');
 
@@ -167,6 +169,7 @@ export async function buildReport(
     })),
     grids,
     minSpeedup: settings.speedup,
+    ...(wallClock ? { wallClock } : {}),
   });
   const path = join(out, 'report.html');
   await writeAtomic(path, html);
