@@ -7,7 +7,6 @@ import {
   scorePromptAdherence,
   toUint8Images,
 } from '@flexiffusion/metrics';
-import type { SamplerName } from '@flexiffusion/runtime';
 import { formatSchedule, fullSchedule, scheduleCost, scheduleLength, type Schedule } from '@flexiffusion/schedule';
 import { CliError, choice, helpText, int, parseOptions, renamed, text } from '../internal/args.js';
 import { METRIC_NAMES, objectiveOf } from '../internal/objective.js';
@@ -20,6 +19,7 @@ import { type CliModel, modelLocation, openModel, readModelFile, warningPrinter 
 import { generationValues, modelOptions, options, qualityOptions, teacherGenerationOptions } from '../internal/options.js';
 import { createProgressBar } from '../internal/progress.js';
 import { scheduleArg } from '../internal/schedule-arg.js';
+import { measureWallClock } from '../internal/wall-clock.js';
 import { createEvaluationSetup, referenceUnavailable } from '../internal/setup.js';
 import { sha256Hex } from '../internal/features.js';
 
@@ -152,14 +152,16 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
     const nt = Math.min(values['timing-samples'], values.samples);
     const tseeds = setup.seeds.slice(0, nt);
     const conditioning = sliceConditioning(setup.conditioning, 0, nt);
-    const time = async (s: Schedule, sampler?: SamplerName) => {
-      const t0 = performance.now();
-      await setup.pool.generate({ schedule: s, seeds: tseeds, conditioning, sampler, signal });
-      return performance.now() - t0;
-    };
-    await time(schedule); // warm-up
-    const tSchedule = await time(schedule);
-    const tTeacher = await time(fullSchedule(T), teacherSampler);
+    const wall = await measureWallClock(setup.pool, {
+      rows: [{ label: 'schedule', schedule: formatSchedule(schedule) }],
+      teacher: fullSchedule(T),
+      teacherSampler,
+      seeds: tseeds,
+      conditioning,
+      rounds: 1,
+      signal,
+    });
+    const timed = wall.rows[0]!;
     bar.update(3);
     bar.done();
     const noNetwork = 'no feature network: pass --features FILE.onnx, or add featureNetwork to the manifest';
@@ -202,9 +204,9 @@ export async function evalCommand(argv: readonly string[]): Promise<number> {
       schedule: formatSchedule(schedule),
       samples: values.samples,
       macSpeedup: scheduleCost(schedule, model.costProfile).speedup,
-      wallSpeedup: tTeacher / tSchedule,
-      msPerSample: tSchedule / nt,
-      teacherMsPerSample: tTeacher / nt,
+      wallSpeedup: timed.wallSpeedup,
+      msPerSample: timed.msPerSample,
+      teacherMsPerSample: wall.teacherMsPerSample,
       // measured by the evaluator on the same images (setup.reference)
       fid: m['fid'] ?? null,
       teacherFid: m['teacherFid'] ?? null,

@@ -2,7 +2,8 @@
  * The measured wall-clock speed-up of a search's best schedule and of its baselines: each timed
  * against the teacher in the same run, on the same seeds and conditioning, alternately, best of a
  * few rounds (the machine's drift and the first run's warm-up cancel out). MACs say what a
- * schedule saves on paper; this is what it saves here. Kept in OUT/wall-clock.json for the report.
+ * schedule saves on paper; this is what it saves here. `flexi search` keeps its timings in
+ * OUT/wall-clock.json for the report; `flexi eval` times its one schedule the same way (one round).
  */
 import { formatSchedule, parseSchedule, type Schedule } from '@flexiffusion/schedule';
 import type { SampleConditioning } from './conditions.js';
